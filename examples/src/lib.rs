@@ -1,0 +1,6 @@
+//! Shared pieces of the example programs (the binaries in `src/bin/`): the concentrator, the
+//! simulators and the command-line tools.
+
+mod hex;
+
+pub use hex::{HexError, parse_hex};
