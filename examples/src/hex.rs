@@ -39,13 +39,13 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, HexError> {
             continue;
         }
         // A `0x` / `0X` prefix, only at a byte boundary and only before another hex digit.
-        if c == '0' && high.is_none() {
-            if let Some(&(_, 'x' | 'X')) = chars.peek() {
-                chars.next();
-                continue;
-            }
+        if c == '0' && high.is_none() && matches!(chars.peek(), Some(&(_, 'x' | 'X'))) {
+            chars.next();
+            continue;
         }
-        let digit = c.to_digit(16).ok_or(HexError::BadChar { offset, found: c })? as u8;
+        let digit = c
+            .to_digit(16)
+            .ok_or(HexError::BadChar { offset, found: c })? as u8;
         match high.take() {
             None => high = Some(digit),
             Some(h) => out.push(h << 4 | digit),
