@@ -3,3 +3,5 @@
 //! `#![no_std]`, no allocation; values stay exact (integer mantissa and power-of-ten exponent).
 #![no_std]
 #![forbid(unsafe_code)]
+
+pub mod app;
