@@ -1,7 +1,29 @@
-//! Wired M-Bus (EN 13757-2 link layer, EN 13757-3 application layer) and a sans-IO master.
-//!
-//! `#![no_std]`, no allocation; values stay exact (integer mantissa and power-of-ten exponent).
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 
+mod address;
 pub mod app;
+mod control;
+mod deframer;
+mod error;
+mod frame;
+mod repr;
+mod request;
+mod scan;
+mod secondary;
+
+pub use address::{Address, AddressKind};
+pub use control::{Control, ControlFlags};
+pub use deframer::Deframer;
+pub use error::{EmitError, FrameError, RequestError};
+pub use frame::{
+    ACK, Frame, FrameFormat, LONG_START, MAX_DATA_LEN, MAX_FRAME_LEN, NACK, SHORT_START, STOP,
+    check_prefix, checksum,
+};
+pub use repr::Repr;
+pub use request::{BaudRate, CI_APPLICATION_RESET, CI_BAUD_BASE, CI_DATA_SEND, CI_SELECT, Request};
+#[cfg(feature = "link")]
+pub use scan::MbusFraming;
+pub use scan::{ScanResult, is_start_byte, scan};
+pub use secondary::{SecondaryAddress, SecondaryMask};

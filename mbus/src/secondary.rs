@@ -1,0 +1,209 @@
+//! Secondary addresses (identification number, manufacturer, version, medium) and the
+//! wildcard masks a master selects them with (CI 0x52).
+
+/// The eight bytes that identify a slave on the network layer, in the order of the variable
+/// data header (EN 13757-3, long header): ID (4 bytes packed BCD, LSB first), manufacturer
+/// (2 bytes, LSB first), version, medium.
+///
+/// Held as one `u64` in the order people write it (`IIIIIIIIMMMMVVDD`, libmbus's mask string),
+/// so that the 16 nibbles are the 16 positions of a wildcard search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecondaryAddress(u64);
+
+impl SecondaryAddress {
+    /// Build from the fields. `id` is the packed BCD value as written (`0x12345678` for
+    /// ID 12345678).
+    pub const fn new(id: u32, manufacturer: u16, version: u8, medium: u8) -> Self {
+        SecondaryAddress(
+            ((id as u64) << 32)
+                | ((manufacturer as u64) << 16)
+                | ((version as u64) << 8)
+                | medium as u64,
+        )
+    }
+
+    /// Read the 8 wire bytes (the first 8 bytes of a long header).
+    pub const fn from_bytes(b: [u8; 8]) -> Self {
+        Self::new(
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            u16::from_le_bytes([b[4], b[5]]),
+            b[6],
+            b[7],
+        )
+    }
+
+    /// The 8 wire bytes.
+    pub const fn to_bytes(self) -> [u8; 8] {
+        let id = self.id().to_le_bytes();
+        let m = self.manufacturer().to_le_bytes();
+        [
+            id[0],
+            id[1],
+            id[2],
+            id[3],
+            m[0],
+            m[1],
+            self.version(),
+            self.medium(),
+        ]
+    }
+
+    /// The identification number as packed BCD (`0x12345678` is ID 12345678).
+    pub const fn id(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    /// The manufacturer code (three letters, 5 bits each).
+    pub const fn manufacturer(self) -> u16 {
+        (self.0 >> 16) as u16
+    }
+
+    /// The version (generation) byte.
+    pub const fn version(self) -> u8 {
+        (self.0 >> 8) as u8
+    }
+
+    /// The medium (device type) byte.
+    pub const fn medium(self) -> u8 {
+        self.0 as u8
+    }
+
+    /// The 16 nibbles as one number, most significant ID digit first.
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// From the 16 nibbles as one number.
+    pub const fn from_u64(v: u64) -> Self {
+        SecondaryAddress(v)
+    }
+}
+
+/// A selection pattern: a [`SecondaryAddress`] in which any nibble may be `F`, meaning "any
+/// value here".
+///
+/// EN 13757-3 names whole-field wildcards for manufacturer (`FFFF`), version and medium (`FF`)
+/// and per-digit wildcards in the BCD identification number; slaves in the field (and
+/// libmbus's search) also apply per-nibble wildcards to the other fields, which the wildcard
+/// search relies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecondaryMask(u64);
+
+impl SecondaryMask {
+    /// Every nibble a wildcard: every slave matches.
+    pub const ALL: SecondaryMask = SecondaryMask(u64::MAX);
+    /// The number of nibble positions.
+    pub const POSITIONS: usize = 16;
+
+    /// The mask that matches exactly one address.
+    pub const fn exact(address: SecondaryAddress) -> Self {
+        SecondaryMask(address.as_u64())
+    }
+
+    /// A mask for one identification number (packed BCD), everything else wildcarded.
+    pub const fn id(id: u32) -> Self {
+        SecondaryMask(((id as u64) << 32) | 0xFFFF_FFFF)
+    }
+
+    /// From the 16 nibbles as one number (`0x12345678FFFFFFFF`).
+    pub const fn from_u64(v: u64) -> Self {
+        SecondaryMask(v)
+    }
+
+    /// The 16 nibbles as one number.
+    pub const fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// Read the 8 bytes of a CI 0x52 payload.
+    pub const fn from_bytes(b: [u8; 8]) -> Self {
+        SecondaryMask(SecondaryAddress::from_bytes(b).as_u64())
+    }
+
+    /// The 8 bytes of a CI 0x52 payload.
+    pub const fn to_bytes(self) -> [u8; 8] {
+        SecondaryAddress::from_u64(self.0).to_bytes()
+    }
+
+    /// The nibble at `position` (0 = the most significant ID digit, 15 = the low nibble of
+    /// the medium); positions past 15 read as a wildcard.
+    pub const fn nibble(self, position: usize) -> u8 {
+        if position >= Self::POSITIONS {
+            return 0xF;
+        }
+        ((self.0 >> (60 - 4 * position)) & 0xF) as u8
+    }
+
+    /// The same mask with `position` set to `value` (low 4 bits); positions past 15 are ignored.
+    pub const fn with_nibble(self, position: usize, value: u8) -> Self {
+        if position >= Self::POSITIONS {
+            return self;
+        }
+        let shift = 60 - 4 * position;
+        SecondaryMask((self.0 & !(0xF << shift)) | (((value & 0xF) as u64) << shift))
+    }
+
+    /// Whether the mask has no wildcard nibble left.
+    pub const fn is_exact(self) -> bool {
+        let mut p = 0;
+        while p < Self::POSITIONS {
+            if self.nibble(p) == 0xF {
+                return false;
+            }
+            p += 1;
+        }
+        true
+    }
+
+    /// Whether more than one address can match (some nibble is a wildcard); a request with
+    /// such a mask may draw a collision.
+    pub const fn is_wildcard(self) -> bool {
+        !self.is_exact()
+    }
+
+    /// Whether `address` matches, nibble by nibble.
+    pub const fn matches(self, address: SecondaryAddress) -> bool {
+        let mut p = 0;
+        while p < Self::POSITIONS {
+            let m = self.nibble(p);
+            if m != 0xF && m != SecondaryMask(address.as_u64()).nibble(p) {
+                return false;
+            }
+            p += 1;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_order_of_the_captured_selection() {
+        // Notes 1.5: selecting ID 12345678 sends 78 56 34 12 FF FF FF FF.
+        let m = SecondaryMask::id(0x1234_5678);
+        assert_eq!(
+            m.to_bytes(),
+            [0x78, 0x56, 0x34, 0x12, 0xFF, 0xFF, 0xFF, 0xFF]
+        );
+        assert_eq!(m.nibble(0), 1);
+        assert_eq!(m.nibble(7), 8);
+        assert_eq!(m.nibble(8), 0xF);
+        assert!(m.is_wildcard());
+    }
+
+    #[test]
+    fn nibble_matching() {
+        // Header of the libmbus frame `GWF-MTKcoder.hex` style: ID, "GWF", version, water.
+        let a = SecondaryAddress::new(0x1234_5678, 0x1E77, 0x3C, 0x07);
+        assert_eq!(SecondaryAddress::from_bytes(a.to_bytes()), a);
+        assert!(SecondaryMask::ALL.matches(a));
+        assert!(SecondaryMask::exact(a).matches(a));
+        assert!(SecondaryMask::ALL.with_nibble(0, 1).matches(a));
+        assert!(!SecondaryMask::ALL.with_nibble(0, 2).matches(a));
+        assert!(SecondaryMask::ALL.with_nibble(11, 7).matches(a));
+        assert!(!SecondaryMask::ALL.with_nibble(15, 0xA).matches(a));
+        assert!(SecondaryMask::exact(a).is_exact());
+    }
+}
