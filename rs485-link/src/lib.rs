@@ -1,15 +1,18 @@
-//! Half-duplex serial link layer for meter buses (RS485 DL/T 645, M-Bus level converters,
-//! the carrier module's UART), generic over `embedded-io` and `embedded-io-async`.
-//!
-//! The codecs (`dlt645`, `wired-mbus`, `qgdw1376-2`) teach this crate where their frames end by
-//! implementing [`Framing`]; this crate knows nothing else of their formats.
-//!
-//! `#![no_std]`, no allocation.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 
-mod framing;
-mod time;
+#[cfg(feature = "std")]
+extern crate std;
 
+mod deframer;
+mod framing;
+mod line;
+mod time;
+mod timing;
+
+pub use deframer::{Deframer, EchoTooLong, Event, Feed};
 pub use framing::{Framing, Scan};
+pub use line::{DataBits, LineError, LineSettings, Parity, StopBits};
 pub use time::{Duration, Instant};
+pub use timing::{Margins, ProtocolTiming, Span, Timing};
