@@ -1,6 +1,9 @@
 //! Property tests of the link layer: emit then parse is the identity for every frame and
 //! request type; arbitrary bytes never panic; the deframer is blind to chunking and noise.
 
+// Test helpers index golden frames directly, like the tests themselves (clippy.toml).
+#![allow(clippy::indexing_slicing)]
+
 use proptest::prelude::*;
 use wired_mbus::{
     Address, BaudRate, Control, Deframer, Frame, MAX_FRAME_LEN, Repr, Request, ScanResult,

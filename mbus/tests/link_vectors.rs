@@ -2,6 +2,9 @@
 //! unsupported-frames}`) through the link layer: the frame check, `Repr` parse/emit, the
 //! request reader and the deframer, with the outcome each file should have at this layer.
 
+// Test helpers index golden frames directly, like the tests themselves (clippy.toml).
+#![allow(clippy::indexing_slicing)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
