@@ -1,6 +1,28 @@
-//! Q/GDW 1376.2: how a concentrator talks to its carrier module (narrowband PLC, HPLC or
-//! micro-power wireless) over a UART. Codec and sans-IO module session.
-//!
-//! `#![no_std]`, no allocation.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod address;
+mod control;
+mod dt;
+mod edition;
+mod error;
+mod frame;
+mod info;
+mod repr;
+mod scan;
+pub mod unit;
+
+pub use address::{Address, AddressField, MAX_RELAYS};
+pub use control::{CommMode, Control, Direction};
+pub use dt::{Afn, Dt};
+pub use edition::Edition;
+pub use error::{EmitError, Error, UnitError};
+pub use frame::{END, Frame, MAX_FRAME_LEN, MIN_FRAME_LEN, START, checksum};
+pub use info::{Info, InfoDown, InfoUp, R1, RateUnit};
+pub use repr::FrameRepr;
+pub use scan::{DEFAULT_MAX_FRAME, Found, Q1376_2, Scanner, scan};
+pub use unit::DataUnit;
