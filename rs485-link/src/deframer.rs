@@ -51,7 +51,7 @@ pub struct EchoTooLong {
 
 /// An event found by `poll_raw`, by position, so it carries no borrow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Raw {
+pub(crate) enum Raw {
     Frame { start: usize, end: usize },
     Noise(usize),
     Desync(usize),
@@ -170,23 +170,29 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
     /// Call it when transmitting, before the echo can arrive. Anything buffered is discarded
     /// (stale bytes from before our transmission).
     pub fn expect_echo(&mut self, sent: &[&[u8]]) -> Result<(), EchoTooLong> {
-        let len = sent.iter().map(|s| s.len()).sum::<usize>();
-        if len > N {
-            return Err(EchoTooLong { len, capacity: N });
-        }
         self.clear();
-        if len == 0 {
-            return Ok(());
-        }
-        let mut at = N - len;
-        for part in sent {
-            if let Some(dst) = self.buf.get_mut(at..at + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            at += part.len();
-        }
-        self.echo = Some(Echo { len, matched: 0 });
+        let len = load_echo(&mut self.buf, sent)?;
+        self.echo = (len > 0).then_some(Echo { len, matched: 0 });
         Ok(())
+    }
+
+    /// [`expect_echo`](Self::expect_echo) of the framing's preamble followed by `request`: what
+    /// a driver transmits.
+    pub fn expect_request_echo(&mut self, request: &[u8]) -> Result<(), EchoTooLong> {
+        self.clear();
+        let len = load_echo(&mut self.buf, &[self.framing.preamble(), request])?;
+        self.echo = (len > 0).then_some(Echo { len, matched: 0 });
+        Ok(())
+    }
+
+    /// Bytes of the expected echo received so far, if an echo is still expected.
+    pub(crate) fn echo_matched(&self) -> Option<usize> {
+        self.echo.map(|e| e.matched)
+    }
+
+    /// Room for the next push after the events pending have been polled.
+    pub(crate) const fn room(&self) -> usize {
+        N - self.buffered()
     }
 
     /// Whether an echo is still expected.
@@ -259,7 +265,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         Some(self.event(raw))
     }
 
-    fn event(&self, raw: Raw) -> Event<'_> {
+    pub(crate) fn event(&self, raw: Raw) -> Event<'_> {
         match raw {
             Raw::Frame { start, end } => Event::Frame(self.buf.get(start..end).unwrap_or(&[])),
             Raw::Noise(len) => Event::Noise { len },
@@ -326,7 +332,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         taken
     }
 
-    fn poll_raw(&mut self) -> Option<Raw> {
+    pub(crate) fn poll_raw(&mut self) -> Option<Raw> {
         self.apply_consume();
         if self.gap_pending > 0 {
             return Some(Raw::Gap(core::mem::take(&mut self.gap_pending)));
@@ -376,6 +382,22 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         }
         None
     }
+}
+
+/// Copy `sent` to the end of `buf`; returns its length.
+fn load_echo<const N: usize>(buf: &mut [u8; N], sent: &[&[u8]]) -> Result<usize, EchoTooLong> {
+    let len = sent.iter().map(|s| s.len()).sum::<usize>();
+    if len > N {
+        return Err(EchoTooLong { len, capacity: N });
+    }
+    let mut at = N - len;
+    for part in sent {
+        if let Some(dst) = buf.get_mut(at..at + part.len()) {
+            dst.copy_from_slice(part);
+        }
+        at += part.len();
+    }
+    Ok(len)
 }
 
 /// Events from one pushed chunk; see [`Deframer::feed`].
