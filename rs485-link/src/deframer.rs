@@ -13,9 +13,10 @@ pub enum Event<'a> {
         /// How many bytes.
         len: usize,
     },
-    /// More than the resynchronisation limit of bytes were dropped in a row without a frame:
-    /// the line carries garbage (wrong baud rate or parity, a collision, a broken adapter).
-    /// Reported once per limit's worth of dropped bytes; the deframer goes on hunting.
+    /// The resynchronisation limit of bytes were dropped in a row without a frame: the line
+    /// carries garbage (wrong baud rate or parity, a collision, a broken adapter). Comes after
+    /// the [`Event::Noise`] that reached the limit (those bytes are not dropped twice), once per
+    /// limit's worth of dropped bytes; the deframer goes on hunting.
     Desync {
         /// Bytes dropped in a row when the limit was crossed.
         dropped: usize,
@@ -97,6 +98,7 @@ pub struct Deframer<F: Framing, const N: usize> {
     gap_pending: usize,
     echo: Option<Echo>,
     echo_pending: Option<Raw>,
+    desync_pending: Option<usize>,
 }
 
 impl<F: Framing, const N: usize> Deframer<F, N> {
@@ -126,6 +128,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             gap_pending: 0,
             echo: None,
             echo_pending: None,
+            desync_pending: None,
         }
     }
 
@@ -161,6 +164,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         self.gap_pending = 0;
         self.echo = None;
         self.echo_pending = None;
+        self.desync_pending = None;
     }
 
     /// Expect the bytes of `sent` (in order, the slices one after another) to come back first,
@@ -340,6 +344,9 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         if let Some(e) = self.echo_pending.take() {
             return Some(e);
         }
+        if let Some(dropped) = self.desync_pending.take() {
+            return Some(Raw::Desync(dropped));
+        }
         loop {
             let data = self.buf.get(self.start..self.end).unwrap_or(&[]);
             if data.is_empty() {
@@ -372,9 +379,9 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             self.noise_pending += skip;
             self.noise_run += skip;
             if self.noise_run >= self.resync_limit {
-                let dropped = core::mem::take(&mut self.noise_run);
-                self.noise_pending = 0;
-                return Some(Raw::Desync(dropped));
+                // Report the noise, then the desync (the noise is not counted twice).
+                self.desync_pending = Some(core::mem::take(&mut self.noise_run));
+                return Some(Raw::Noise(core::mem::take(&mut self.noise_pending)));
             }
         }
         if self.noise_pending > 0 {

@@ -46,8 +46,10 @@ pub(crate) struct Wait {
 const ONE_MS: Duration = Duration::millis(1);
 
 impl Wait {
-    /// Waiting from `from` (the end of our transmission) for `response` (the response timeout),
-    /// plus, for a frame that has begun, the time the longest frame takes on the wire and one gap.
+    /// Waiting from `from` (the end of our transmission) for `response` (the response timeout).
+    /// A frame that has begun may go on as long as each gap stays within the limit, but no
+    /// longer than the longest frame could take with a full gap before each byte: the bound
+    /// on a line that trickles bytes forever.
     pub(crate) fn new(
         want: Want,
         from: Instant,
@@ -59,7 +61,10 @@ impl Wait {
         Self {
             want,
             response,
-            hard: response + timing.frame_time(max_frame) + timing.gap(),
+            hard: response
+                + crate::timing::ceil_ms(
+                    (timing.char_us() + timing.gap_us()).saturating_mul(max_frame as u64),
+                ),
             dropped: 0,
         }
     }
@@ -77,8 +82,7 @@ impl Wait {
                     Want::Echo => self.dropped += end - start,
                 },
                 Raw::Noise(n) | Raw::Gap(n) => self.dropped += n,
-                Raw::Desync(n) => {
-                    self.dropped += n;
+                Raw::Desync(_) => {
                     return Some(Err(Failure::Garbled {
                         bytes: self.dropped,
                     }));

@@ -194,7 +194,16 @@ fn echo_longer_than_the_buffer_is_refused() {
 fn resync_is_bounded() {
     let mut d = toy().with_resync_limit(10);
     let evs = feed(&mut d, &[0x00; 25], at(0));
-    assert_eq!(evs, vec![Ev::Desync(10), Ev::Desync(10), Ev::Noise(5)]);
+    assert_eq!(
+        evs,
+        vec![
+            Ev::Noise(10),
+            Ev::Desync(10),
+            Ev::Noise(10),
+            Ev::Desync(10),
+            Ev::Noise(5)
+        ]
+    );
     let f = toy_frame(&[1]);
     assert_eq!(feed(&mut d, &f, at(0)), vec![Ev::Frame(f)]);
 }

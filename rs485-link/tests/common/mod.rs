@@ -3,6 +3,8 @@
 //! 8-bit sum over `68 L payload`, `16`.
 #![allow(dead_code, unreachable_pub, clippy::indexing_slicing)]
 
+pub mod bus;
+
 use rs485_link::{Framing, Scan};
 
 /// The toy format.
