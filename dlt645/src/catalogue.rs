@@ -1,0 +1,823 @@
+//! The data-identifier catalogue: format, unit and scale of the DIs a concentrator reads,
+//! and the iterator that decodes a reply's bytes into exact values.
+//!
+//! Sources: DL/T 645-2007 Appendix A tables as quoted in meter firmware and public masters
+//! (see `../shared/notes/dlt645.md` §1.10–1.13); 1997 formats per the 1997 appendix.
+//! Where the catalogue is silent, values stay raw bytes (lossless).
+
+use crate::bcd;
+use crate::{
+    Baud, Decimal, Di, Di97, Digits, Payload, Quantity, Status, Text, Timestamp, Unit, Value,
+};
+
+/// How a calendar field is written (high field first in the standard, low first on the
+/// wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeFormat {
+    /// YYMMDDWW (04000101, C010), WW 0 = Sunday.
+    YYMMDDWW,
+    /// hhmmss (04000102, C011).
+    Hhmmss,
+    /// YYMMDDWWhhmmss (0400010C).
+    YYMMDDWWhhmmss,
+    /// YYMMDDhhmmss (event times).
+    YYMMDDhhmmss,
+    /// YYMMDDhhmm (freeze, demand and curve times).
+    YYMMDDhhmm,
+    /// MMDDhhmm (1997 demand and programming times).
+    MMDDhhmm,
+    /// DDhh (settlement day).
+    DDhh,
+}
+
+impl TimeFormat {
+    /// Bytes on the wire.
+    pub fn wire_len(self) -> usize {
+        match self {
+            TimeFormat::YYMMDDWW | TimeFormat::MMDDhhmm => 4,
+            TimeFormat::Hhmmss => 3,
+            TimeFormat::YYMMDDWWhhmmss => 7,
+            TimeFormat::YYMMDDhhmmss => 6,
+            TimeFormat::YYMMDDhhmm => 5,
+            TimeFormat::DDhh => 2,
+        }
+    }
+
+    /// The format as the standard writes it.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            TimeFormat::YYMMDDWW => "YYMMDDWW",
+            TimeFormat::Hhmmss => "hhmmss",
+            TimeFormat::YYMMDDWWhhmmss => "YYMMDDWWhhmmss",
+            TimeFormat::YYMMDDhhmmss => "YYMMDDhhmmss",
+            TimeFormat::YYMMDDhhmm => "YYMMDDhhmm",
+            TimeFormat::MMDDhhmm => "MMDDhhmm",
+            TimeFormat::DDhh => "DDhh",
+        }
+    }
+}
+
+/// The format of one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Packed BCD of `len` bytes, value = digits × 10^`exponent`; with `signed`, bit 7 of the
+    /// most significant byte is the sign (2007 Appendix A note on signed quantities).
+    Bcd {
+        /// Bytes.
+        len: u8,
+        /// Power of ten of the last digit.
+        exponent: i8,
+        /// Sign in bit 7 of the top byte.
+        signed: bool,
+        /// Unit.
+        unit: Unit,
+    },
+    /// A calendar value.
+    Time(TimeFormat),
+    /// ASCII of `len` bytes, sent reversed.
+    Ascii(u8),
+    /// A BCD number of `len` bytes read as digits.
+    Digits(u8),
+    /// A 2-byte status word; `word` 0 means "numbered by position in a block".
+    Status {
+        /// 1..=7, or 0 for the block.
+        word: u8,
+    },
+    /// The 1-byte 1997 status word C020.
+    Status97,
+    /// A baud feature word.
+    Baud,
+    /// `len` bytes the catalogue does not describe further.
+    Raw(u8),
+}
+
+impl Format {
+    /// Bytes of the field.
+    pub fn wire_len(self) -> usize {
+        match self {
+            Format::Bcd { len, .. }
+            | Format::Ascii(len)
+            | Format::Digits(len)
+            | Format::Raw(len) => usize::from(len),
+            Format::Time(t) => t.wire_len(),
+            Format::Status { .. } => 2,
+            Format::Status97 | Format::Baud => 1,
+        }
+    }
+}
+
+/// One named field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// What it is ("voltage", "freeze time").
+    pub name: &'static str,
+    /// How it is written.
+    pub format: Format,
+}
+
+/// Whether a layout's record occurs once or repeats to the end of the data (FF blocks,
+/// frozen tariffs, curve records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Repeat {
+    /// One record.
+    Once,
+    /// Records until the data ends.
+    Block,
+}
+
+/// What the catalogue knows about a DI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Layout {
+    /// What the DI names.
+    pub name: &'static str,
+    /// The phase (A, B, C) for per-phase DIs.
+    pub phase: Option<char>,
+    /// A field that comes once before the records (the start time of a 0610 curve).
+    pub head: Option<Field>,
+    /// One record: one field, or a value and its time (maximum demand).
+    pub record: [Option<Field>; 2],
+    /// Once or repeated.
+    pub repeat: Repeat,
+}
+
+impl Layout {
+    const fn one(name: &'static str, format: Format) -> Layout {
+        Layout {
+            name,
+            phase: None,
+            head: None,
+            record: [Some(Field { name, format }), None],
+            repeat: Repeat::Once,
+        }
+    }
+
+    const fn block(name: &'static str, format: Format, block: bool) -> Layout {
+        let mut l = Layout::one(name, format);
+        if block {
+            l.repeat = Repeat::Block;
+        }
+        l
+    }
+
+    /// Bytes of one record.
+    pub fn record_len(&self) -> usize {
+        self.record
+            .iter()
+            .flatten()
+            .map(|f| f.format.wire_len())
+            .sum()
+    }
+}
+
+const fn bcd(len: u8, exponent: i8, signed: bool, unit: Unit) -> Format {
+    Format::Bcd {
+        len,
+        exponent,
+        signed,
+        unit,
+    }
+}
+
+/// Energy quantity of DI2 (and of 0x05 freeze DI1): name, signed, unit.
+fn energy_kind(k: u8) -> Option<(&'static str, bool, Unit)> {
+    Some(match k {
+        0x00 => ("combined active energy", true, Unit::KWh),
+        0x01 => ("forward active energy", false, Unit::KWh),
+        0x02 => ("reverse active energy", false, Unit::KWh),
+        0x03 => ("combined reactive 1 energy", true, Unit::Kvarh),
+        0x04 => ("combined reactive 2 energy", true, Unit::Kvarh),
+        0x05 => ("quadrant I reactive energy", false, Unit::Kvarh),
+        0x06 => ("quadrant II reactive energy", false, Unit::Kvarh),
+        0x07 => ("quadrant III reactive energy", false, Unit::Kvarh),
+        0x08 => ("quadrant IV reactive energy", false, Unit::Kvarh),
+        0x09 => ("forward apparent energy", false, Unit::KVAh),
+        0x0A => ("reverse apparent energy", false, Unit::KVAh),
+        _ => return None,
+    })
+}
+
+fn demand_name(k: u8) -> &'static str {
+    match k {
+        0x00 => "combined active maximum demand",
+        0x01 => "forward active maximum demand",
+        0x02 => "reverse active maximum demand",
+        0x03 => "combined reactive 1 maximum demand",
+        0x04 => "combined reactive 2 maximum demand",
+        0x05 => "quadrant I reactive maximum demand",
+        0x06 => "quadrant II reactive maximum demand",
+        0x07 => "quadrant III reactive maximum demand",
+        0x08 => "quadrant IV reactive maximum demand",
+        0x09 => "forward apparent maximum demand",
+        _ => "reverse apparent maximum demand",
+    }
+}
+
+fn power_unit(u: Unit) -> Unit {
+    match u {
+        Unit::KWh => Unit::KW,
+        Unit::Kvarh => Unit::Kvar,
+        _ => Unit::KVA,
+    }
+}
+
+/// DI2 of energy/demand DIs: (phase, quantity kind) — totals 00..0A, phase A 15..1E,
+/// B 29..32, C 3D..46 (2007 Appendix A.1).
+fn split_phase(di2: u8) -> Option<(Option<char>, u8)> {
+    match di2 {
+        0x00..=0x0A => Some((None, di2)),
+        0x15..=0x1E => Some((Some('A'), di2 - 0x14)),
+        0x29..=0x32 => Some((Some('B'), di2 - 0x28)),
+        0x3D..=0x46 => Some((Some('C'), di2 - 0x3C)),
+        _ => None,
+    }
+}
+
+fn phase_of(di1: u8) -> Option<char> {
+    match di1 {
+        1 => Some('A'),
+        2 => Some('B'),
+        3 => Some('C'),
+        _ => None,
+    }
+}
+
+const YMDHM: Format = Format::Time(TimeFormat::YYMMDDhhmm);
+
+/// Look up a 2007 DI.
+pub fn lookup(di: Di) -> Option<Layout> {
+    let (d3, d2, d1, d0) = (di.di3(), di.di2(), di.di1(), di.di0());
+    let l = match d3 {
+        0x00 if di.0 == 0x0090_0200 => {
+            Layout::one("remaining money", bcd(4, -2, false, Unit::Yuan))
+        }
+        0x00 => {
+            let (phase, kind) = split_phase(d2)?;
+            let (name, signed, unit) = energy_kind(kind)?;
+            let mut l = Layout::block(name, bcd(4, -2, signed, unit), d1 == 0xFF || d0 == 0xFF);
+            l.phase = phase;
+            l
+        }
+        0x01 => {
+            let (phase, kind) = split_phase(d2)?;
+            let (_, signed, unit) = energy_kind(kind)?;
+            let name = demand_name(kind);
+            Layout {
+                name,
+                phase,
+                head: None,
+                record: [
+                    Some(Field {
+                        name,
+                        format: bcd(3, -4, signed, power_unit(unit)),
+                    }),
+                    Some(Field {
+                        name: "maximum demand time",
+                        format: YMDHM,
+                    }),
+                ],
+                repeat: if d1 == 0xFF || d0 == 0xFF {
+                    Repeat::Block
+                } else {
+                    Repeat::Once
+                },
+            }
+        }
+        0x02 => return variables(d2, d1, d0),
+        0x03 => return events(d2, d1, d0),
+        0x04 => return parameters(di),
+        0x05 => return frozen(d2, d1),
+        0x06 if d2 == 0x10 => return curve(d1, d0),
+        _ => return None,
+    };
+    Some(l)
+}
+
+fn variables(d2: u8, d1: u8, d0: u8) -> Option<Layout> {
+    let block = d1 == 0xFF;
+    let phase_ok = matches!(d1, 0x01..=0x03 | 0xFF);
+    let total_ok = matches!(d1, 0x00..=0x03 | 0xFF);
+    let mut l = match (d2, d0) {
+        (0x01, 0x00) if phase_ok => Layout::block("voltage", bcd(2, -1, false, Unit::Volt), block),
+        (0x02, 0x00) if phase_ok => Layout::block("current", bcd(3, -3, true, Unit::Ampere), block),
+        (0x03, 0x00) if total_ok => {
+            Layout::block("active power", bcd(3, -4, true, Unit::KW), block)
+        }
+        (0x04, 0x00) if total_ok => {
+            Layout::block("reactive power", bcd(3, -4, true, Unit::Kvar), block)
+        }
+        (0x05, 0x00) if total_ok => {
+            Layout::block("apparent power", bcd(3, -4, true, Unit::KVA), block)
+        }
+        (0x06, 0x00) if total_ok => {
+            Layout::block("power factor", bcd(2, -3, true, Unit::None), block)
+        }
+        (0x07, 0x00) if phase_ok => {
+            Layout::block("phase angle", bcd(2, -1, false, Unit::Degree), block)
+        }
+        (0x08, 0x00) if phase_ok => {
+            Layout::block("voltage THD", bcd(2, -2, false, Unit::Percent), block)
+        }
+        (0x09, 0x00) if phase_ok => {
+            Layout::block("current THD", bcd(2, -2, false, Unit::Percent), block)
+        }
+        (0x0A, 0x01..=0x15 | 0xFF) if matches!(d1, 0x01..=0x03) => Layout::block(
+            "voltage harmonic",
+            bcd(2, -2, false, Unit::Percent),
+            d0 == 0xFF,
+        ),
+        (0x0B, 0x01..=0x15 | 0xFF) if matches!(d1, 0x01..=0x03) => Layout::block(
+            "current harmonic",
+            bcd(2, -2, false, Unit::Percent),
+            d0 == 0xFF,
+        ),
+        (0x80, _) if d1 == 0x00 => match d0 {
+            0x01 => Layout::one("neutral current", bcd(3, -3, true, Unit::Ampere)),
+            0x02 => Layout::one("frequency", bcd(2, -2, false, Unit::Hertz)),
+            0x03 => Layout::one(
+                "one-minute average active power",
+                bcd(3, -4, true, Unit::KW),
+            ),
+            0x04 => Layout::one("active demand", bcd(3, -4, true, Unit::KW)),
+            0x05 => Layout::one("reactive demand", bcd(3, -4, true, Unit::Kvar)),
+            0x06 => Layout::one("apparent demand", bcd(3, -4, true, Unit::KVA)),
+            0x07 => Layout::one("internal temperature", bcd(2, -1, true, Unit::Celsius)),
+            0x08 => Layout::one("clock battery voltage", bcd(2, -2, false, Unit::Volt)),
+            0x09 => Layout::one("reading battery voltage", bcd(2, -2, false, Unit::Volt)),
+            0x0A => Layout::one("battery working time", bcd(4, 0, false, Unit::Minute)),
+            0x0B => Layout::one("current ladder price", bcd(4, -4, false, Unit::YuanPerKWh)),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if matches!(d2, 0x01..=0x0B) {
+        l.phase = phase_of(d1);
+    }
+    Some(l)
+}
+
+fn events(d2: u8, d1: u8, d0: u8) -> Option<Layout> {
+    let count = bcd(3, 0, false, Unit::None);
+    Some(match (d2, d1, d0) {
+        // 0330xx00: programming, meter clear, demand clear, event clear, time set ... counts
+        (0x30, _, 0x00) => Layout::one("event count", count),
+        (0x11, 0x00, 0x00) => Layout::one("power-down count", count),
+        // 0301..0308 0000: per-phase counts and cumulative minutes (A, B, C)
+        (0x01..=0x08, 0x00, 0x00) => Layout {
+            name: "event count",
+            phase: None,
+            head: None,
+            record: [
+                Some(Field {
+                    name: "event count",
+                    format: count,
+                }),
+                Some(Field {
+                    name: "cumulative time",
+                    format: bcd(3, 0, false, Unit::Minute),
+                }),
+            ],
+            repeat: Repeat::Block,
+        },
+        _ => return None,
+    })
+}
+
+fn parameters(di: Di) -> Option<Layout> {
+    let ascii = Format::Ascii;
+    Some(match di.0 {
+        0x0400_0101 => Layout::one("date", Format::Time(TimeFormat::YYMMDDWW)),
+        0x0400_0102 => Layout::one("time", Format::Time(TimeFormat::Hhmmss)),
+        0x0400_0103 => Layout::one("demand period", bcd(1, 0, false, Unit::Minute)),
+        0x0400_0104 => Layout::one("sliding window", bcd(1, 0, false, Unit::Minute)),
+        0x0400_010C => Layout::one("date and time", Format::Time(TimeFormat::YYMMDDWWhhmmss)),
+        0x0400_0401 => Layout::one("communication address", Format::Digits(6)),
+        0x0400_0402 => Layout::one("meter number", Format::Digits(6)),
+        0x0400_0403 => Layout::one("asset code", ascii(32)),
+        0x0400_0404 => Layout::one("rated voltage", ascii(6)),
+        0x0400_0405 => Layout::one("rated current", ascii(6)),
+        0x0400_0406 => Layout::one("maximum current", ascii(6)),
+        0x0400_0407 => Layout::one("active accuracy class", ascii(4)),
+        0x0400_0408 => Layout::one("reactive accuracy class", ascii(4)),
+        0x0400_0409 => Layout::one("active meter constant", bcd(3, 0, false, Unit::ImpPerKWh)),
+        0x0400_040A => Layout::one(
+            "reactive meter constant",
+            bcd(3, 0, false, Unit::ImpPerKvarh),
+        ),
+        0x0400_040B => Layout::one("meter model", ascii(10)),
+        0x0400_040C => Layout::one("production date", ascii(10)),
+        0x0400_040D => Layout::one("protocol version", ascii(16)),
+        0x0400_0501..=0x0400_0507 => Layout::one("status word", Format::Status { word: di.di0() }),
+        0x0400_05FF => Layout::block("status word", Format::Status { word: 0 }, true),
+        0x0400_0701..=0x0400_0705 => Layout::one("baud rate", Format::Baud),
+        0x0400_0B01..=0x0400_0B03 => Layout::one("settlement day", Format::Time(TimeFormat::DDhh)),
+        _ => return None,
+    })
+}
+
+fn frozen(d2: u8, d1: u8) -> Option<Layout> {
+    if d2 > 0x08 {
+        return None;
+    }
+    Some(match d1 {
+        0x00 => Layout::one("freeze time", YMDHM),
+        0x01..=0x08 => {
+            let (name, signed, unit) = energy_kind(d1)?;
+            Layout::block(name, bcd(4, -2, signed, unit), true)
+        }
+        0x09 | 0x0A => {
+            let name = demand_name(d1 - 0x08);
+            Layout {
+                name,
+                phase: None,
+                head: None,
+                record: [
+                    Some(Field {
+                        name,
+                        format: bcd(3, -4, false, Unit::KW),
+                    }),
+                    Some(Field {
+                        name: "maximum demand time",
+                        format: YMDHM,
+                    }),
+                ],
+                repeat: Repeat::Block,
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn curve(d1: u8, d0: u8) -> Option<Layout> {
+    let (name, format) = match (d1, d0) {
+        (0x01, 0x01..=0x03 | 0xFF) => ("voltage", bcd(2, -1, false, Unit::Volt)),
+        (0x02, 0x01..=0x03 | 0xFF) => ("current", bcd(3, -3, true, Unit::Ampere)),
+        (0x03, 0x00..=0x03 | 0xFF) => ("active power", bcd(3, -4, true, Unit::KW)),
+        (0x04, 0x00..=0x03 | 0xFF) => ("reactive power", bcd(3, -4, true, Unit::Kvar)),
+        (0x05, 0x00..=0x03 | 0xFF) => ("power factor", bcd(2, -3, true, Unit::None)),
+        (0x06, 0x01) => ("forward active energy", bcd(4, -2, false, Unit::KWh)),
+        (0x06, 0x02) => ("reverse active energy", bcd(4, -2, false, Unit::KWh)),
+        (0x06, 0x03) => ("combined reactive 1 energy", bcd(4, -2, true, Unit::Kvarh)),
+        (0x06, 0x04) => ("combined reactive 2 energy", bcd(4, -2, true, Unit::Kvarh)),
+        (0x07, 0x01..=0x04) => ("quadrant reactive energy", bcd(4, -2, false, Unit::Kvarh)),
+        _ => return None,
+    };
+    let mut l = Layout::block(name, format, true);
+    l.head = Some(Field {
+        name: "curve start",
+        format: YMDHM,
+    });
+    if matches!(d1, 0x01..=0x05) {
+        l.phase = phase_of(d0);
+    }
+    Some(l)
+}
+
+/// Look up a 1997 DI.
+pub fn lookup97(di: Di97) -> Option<Layout> {
+    let (d1, d0) = (di.di1(), di.di0());
+    let block = d0 & 0x0F == 0x0F;
+    let period_ok = matches!(d1 & 0x0F, 0x0 | 0x1 | 0x4 | 0x5 | 0x8 | 0x9);
+    let reactive = d1 & 0x01 == 1;
+    let tariff_ok = matches!(d0 & 0x0F, 0x0..=0x4 | 0xF) && matches!(d0 >> 4, 0x1..=0x6);
+    Some(match d1 >> 4 {
+        0x9 if period_ok && tariff_ok => {
+            let (name, unit) = if reactive {
+                ("reactive energy", Unit::Kvarh)
+            } else {
+                ("active energy", Unit::KWh)
+            };
+            Layout::block(name, bcd(4, -2, false, unit), block)
+        }
+        0xA if period_ok && tariff_ok => {
+            let (name, unit) = if reactive {
+                ("reactive maximum demand", Unit::Kvar)
+            } else {
+                ("active maximum demand", Unit::KW)
+            };
+            Layout::block(name, bcd(3, -4, false, unit), block)
+        }
+        0xB if period_ok && tariff_ok => Layout::block(
+            "maximum demand time",
+            Format::Time(TimeFormat::MMDDhhmm),
+            block,
+        ),
+        _ => {
+            let phase_block = |lo: u8| matches!(lo, 1..=3 | 0xF);
+            let all_block = |lo: u8| matches!(lo, 0..=3 | 0xF);
+            let b = d0 & 0x0F == 0x0F;
+            let lo = d0 & 0x0F;
+            let mut l = match (d1, d0 >> 4) {
+                (0xB6, 0x1) if phase_block(lo) => {
+                    Layout::block("voltage", bcd(2, 0, false, Unit::Volt), b)
+                }
+                (0xB6, 0x2) if phase_block(lo) => {
+                    Layout::block("current", bcd(2, -2, false, Unit::Ampere), b)
+                }
+                (0xB6, 0x3) if all_block(lo) => {
+                    Layout::block("active power", bcd(3, -4, false, Unit::KW), b)
+                }
+                (0xB6, 0x4) if all_block(lo) => {
+                    Layout::block("reactive power", bcd(2, -2, false, Unit::Kvar), b)
+                }
+                (0xB6, 0x5) if all_block(lo) => {
+                    Layout::block("power factor", bcd(2, -3, false, Unit::None), b)
+                }
+                _ => match di.0 {
+                    0xB210 => {
+                        Layout::one("last programming time", Format::Time(TimeFormat::MMDDhhmm))
+                    }
+                    0xB211 => {
+                        Layout::one("last demand clear time", Format::Time(TimeFormat::MMDDhhmm))
+                    }
+                    0xB212 => Layout::one("programming count", bcd(2, 0, false, Unit::None)),
+                    0xB213 => Layout::one("demand clear count", bcd(2, 0, false, Unit::None)),
+                    0xB214 => Layout::one("battery working time", bcd(3, 0, false, Unit::Minute)),
+                    0xC010 => Layout::one("date", Format::Time(TimeFormat::YYMMDDWW)),
+                    0xC011 => Layout::one("time", Format::Time(TimeFormat::Hhmmss)),
+                    0xC020 => Layout::one("status word", Format::Status97),
+                    0xC030 => {
+                        Layout::one("active meter constant", bcd(3, 0, false, Unit::ImpPerKWh))
+                    }
+                    0xC031 => Layout::one(
+                        "reactive meter constant",
+                        bcd(3, 0, false, Unit::ImpPerKvarh),
+                    ),
+                    0xC032 => Layout::one("meter address", Format::Digits(6)),
+                    0xC033 => Layout::one("user number", Format::Digits(6)),
+                    0xC034 => Layout::one("device code", Format::Digits(6)),
+                    0xC111 => Layout::one("demand period", bcd(1, 0, false, Unit::Minute)),
+                    0xC112 => Layout::one("sliding window", bcd(1, 0, false, Unit::Minute)),
+                    0xC117 => Layout::one("settlement day", Format::Time(TimeFormat::DDhh)),
+                    _ => return None,
+                },
+            };
+            if d1 == 0xB6 && !b {
+                l.phase = phase_of(lo);
+            }
+            l
+        }
+    })
+}
+
+/// One decoded item of a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item<'a> {
+    /// What it is (from the catalogue), or "raw"/"extra" for undescribed bytes.
+    pub name: &'static str,
+    /// Position of its record in a block (0 = total or first; tariff, phase or day order).
+    pub index: u16,
+    /// The value.
+    pub value: Value<'a>,
+}
+
+/// The items of a reply's data, decoded by the catalogue (see [`decode`]).
+#[derive(Debug, Clone)]
+pub struct Values<'a> {
+    layout: Option<Layout>,
+    data: Payload<'a>,
+    pos: usize,
+    head_pending: bool,
+    record: u16,
+    field: usize,
+}
+
+/// Decode the value bytes of a 2007 read reply for `di`. `continuation` is true for the
+/// follow-up parts of a 0610 curve (they carry no start time).
+///
+/// Unknown DIs give one `raw` item; bytes left over after the records (a vendor's extra
+/// `AA`/`DD`, a short field) come as an `extra` raw item. Nothing fails and nothing is lost.
+pub fn decode(di: Di, data: Payload<'_>, continuation: bool) -> Values<'_> {
+    let mut layout = lookup(di);
+    if let Some(l) = layout.as_mut().filter(|_| continuation) {
+        l.head = None;
+    }
+    Values::new(layout, data)
+}
+
+/// Decode the value bytes of a 1997 read reply for `di`.
+pub fn decode97(di: Di97, data: Payload<'_>) -> Values<'_> {
+    Values::new(lookup97(di), data)
+}
+
+impl<'a> Values<'a> {
+    fn new(layout: Option<Layout>, data: Payload<'a>) -> Values<'a> {
+        Values {
+            head_pending: layout.is_some_and(|l| l.head.is_some()),
+            layout,
+            data,
+            pos: 0,
+            record: 0,
+            field: 0,
+        }
+    }
+
+    /// The catalogue entry used, if the DI is known.
+    pub fn layout(&self) -> Option<Layout> {
+        self.layout
+    }
+
+    fn rest(&mut self, name: &'static str) -> Option<Item<'a>> {
+        let p = self.data.slice(self.pos, self.data.len())?;
+        self.pos = self.data.len();
+        Some(Item {
+            name,
+            index: self.record,
+            value: Value::Raw(p),
+        })
+    }
+
+    fn take(&mut self, f: Field, index: u16) -> Option<Item<'a>> {
+        let n = f.format.wire_len();
+        if self.pos + n > self.data.len() {
+            return self.rest("extra");
+        }
+        let bytes = self.data.slice(self.pos, self.pos + n)?;
+        self.pos += n;
+        Some(Item {
+            name: f.name,
+            index,
+            value: decode_field(f.format, bytes, index),
+        })
+    }
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = Item<'a>;
+
+    fn next(&mut self) -> Option<Item<'a>> {
+        if self.pos >= self.data.len() {
+            return None;
+        }
+        let Some(layout) = self.layout else {
+            return self.rest("raw");
+        };
+        if self.head_pending {
+            self.head_pending = false;
+            if let Some(h) = layout.head {
+                return self.take(h, 0);
+            }
+        }
+        if layout.repeat == Repeat::Once && self.record > 0 {
+            return self.rest("extra");
+        }
+        let field = layout.record.get(self.field).copied().flatten();
+        let Some(f) = field else {
+            return self.rest("extra");
+        };
+        let index = self.record;
+        self.field += 1;
+        if layout.record.get(self.field).copied().flatten().is_none() {
+            self.field = 0;
+            self.record = self.record.saturating_add(1);
+        }
+        self.take(f, index)
+    }
+}
+
+/// Decode one field.
+pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
+    let all_ff = !bytes.is_empty() && bytes.iter().all(|b| b == 0xFF);
+    match format {
+        Format::Raw(_) => return Value::Raw(bytes),
+        Format::Ascii(_) => return Value::Text(Text(bytes)),
+        _ if all_ff => return Value::Absent,
+        _ => {}
+    }
+    match format {
+        Format::Bcd {
+            exponent,
+            signed,
+            unit,
+            ..
+        } => number(bytes, signed).map_or(Value::Invalid(bytes), |mantissa| {
+            Value::Number(Quantity {
+                value: Decimal { mantissa, exponent },
+                unit,
+            })
+        }),
+        Format::Digits(_) => number(bytes, false).map_or(Value::Invalid(bytes), |n| {
+            Value::Digits(Digits {
+                value: n.unsigned_abs(),
+                len: (bytes.len() * 2) as u8,
+            })
+        }),
+        Format::Time(t) => time(t, bytes).map_or(Value::Invalid(bytes), Value::Time),
+        Format::Status { word } => {
+            let [lo, hi] = bytes.array::<2>().unwrap_or([0, 0]);
+            Value::Status(Status {
+                word: if word == 0 {
+                    (index + 1).min(255) as u8
+                } else {
+                    word
+                },
+                bits: u16::from_le_bytes([lo, hi]),
+            })
+        }
+        Format::Status97 => Value::Status(Status {
+            word: 1,
+            bits: u16::from(bytes.get(0).unwrap_or(0)),
+        }),
+        Format::Baud => bytes
+            .get(0)
+            .and_then(Baud::from_word)
+            .map_or(Value::Invalid(bytes), Value::Baud),
+        Format::Raw(_) | Format::Ascii(_) => Value::Raw(bytes),
+    }
+}
+
+/// Little-endian packed BCD to an integer; with `signed`, bit 7 of the top byte is the sign.
+fn number(bytes: Payload<'_>, signed: bool) -> Option<i64> {
+    let mut n: i64 = 0;
+    let mut negative = false;
+    let top = bytes.len().checked_sub(1)?;
+    for (i, b) in bytes.iter().enumerate().rev() {
+        let b = if signed && i == top {
+            negative = b & 0x80 != 0;
+            b & 0x7F
+        } else {
+            b
+        };
+        n = n
+            .checked_mul(100)?
+            .checked_add(i64::from(bcd::decode(b)?))?;
+    }
+    Some(if negative { -n } else { n })
+}
+
+/// A calendar field: wire bytes are the written fields reversed.
+fn time(t: TimeFormat, bytes: Payload<'_>) -> Option<Timestamp> {
+    let mut v = [0u8; 7];
+    let n = t.wire_len();
+    for (i, b) in bytes.iter().rev().enumerate() {
+        *v.get_mut(i)? = bcd::decode(b)?;
+    }
+    if bytes.len() != n {
+        return None;
+    }
+    let year = |y: u8| Some(2000 + u16::from(y));
+    let [a, b, c, d, e, f, g] = v;
+    let mut ts = Timestamp::default();
+    match t {
+        TimeFormat::YYMMDDWW => {
+            ts.year = year(a);
+            ts.month = Some(b);
+            ts.day = Some(c);
+            ts.weekday = Some(d);
+        }
+        TimeFormat::Hhmmss => {
+            ts.hour = Some(a);
+            ts.minute = Some(b);
+            ts.second = Some(c);
+        }
+        TimeFormat::YYMMDDWWhhmmss => {
+            ts.year = year(a);
+            ts.month = Some(b);
+            ts.day = Some(c);
+            ts.weekday = Some(d);
+            ts.hour = Some(e);
+            ts.minute = Some(f);
+            ts.second = Some(g);
+        }
+        TimeFormat::YYMMDDhhmmss => {
+            ts.year = year(a);
+            ts.month = Some(b);
+            ts.day = Some(c);
+            ts.hour = Some(d);
+            ts.minute = Some(e);
+            ts.second = Some(f);
+        }
+        TimeFormat::YYMMDDhhmm => {
+            ts.year = year(a);
+            ts.month = Some(b);
+            ts.day = Some(c);
+            ts.hour = Some(d);
+            ts.minute = Some(e);
+        }
+        TimeFormat::MMDDhhmm => {
+            ts.month = Some(a);
+            ts.day = Some(b);
+            ts.hour = Some(c);
+            ts.minute = Some(d);
+        }
+        TimeFormat::DDhh => {
+            ts.day = Some(a);
+            ts.hour = Some(b);
+        }
+    }
+    Some(ts)
+}
+
+impl<'a> crate::Reply<'a> {
+    /// The decoded values of a read reply (2007 0x91/0x92, 1997 0x81/0x82/0x83); `None` for
+    /// other replies.
+    pub fn values(&self) -> Option<Values<'a>> {
+        match *self {
+            crate::Reply::Read { di, data } => Some(decode(di, data, false)),
+            crate::Reply::ReadFollow { di, data, .. } => Some(decode(di, data, true)),
+            crate::Reply::Read97 { di, data }
+            | crate::Reply::ReadFollow97 { di, data }
+            | crate::Reply::ReRead97 { di, data } => Some(decode97(di, data)),
+            _ => None,
+        }
+    }
+}

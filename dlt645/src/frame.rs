@@ -1,0 +1,236 @@
+//! The checked frame view: `FE.. 68 A0..A5 68 C L DATA CS 16`.
+
+use crate::{Address, Control, Error, Payload};
+
+/// The first and second start byte.
+pub const START: u8 = 0x68;
+/// The end byte.
+pub const END: u8 = 0x16;
+/// The wake-up byte sent before a frame (any number of them, 4 recommended).
+pub const WAKE_UP: u8 = 0xFE;
+/// The wake-up bytes we send before each request.
+pub const PREAMBLE: [u8; 4] = [WAKE_UP; 4];
+/// Bytes of a frame besides DATA: two start bytes, six address bytes, C, L, CS, end.
+pub const OVERHEAD: usize = 12;
+/// The longest frame (L = 255), without wake-up bytes.
+pub const MAX_FRAME_LEN: usize = OVERHEAD + 255;
+
+/// Offsets inside a frame (from the first 0x68).
+mod field {
+    pub(super) const ADDRESS: usize = 1;
+    pub(super) const START2: usize = 7;
+    pub(super) const CONTROL: usize = 8;
+    pub(super) const LEN: usize = 9;
+    pub(super) const DATA: usize = 10;
+}
+
+/// The checksum: sum mod 256 of every byte from the first 0x68 to the last DATA byte
+/// (2007 §4.6; wake-up bytes are not counted).
+pub fn checksum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b))
+}
+
+/// A DL/T 645 frame in a byte buffer, checked once by [`Frame::new_checked`].
+///
+/// After the check no accessor can fail or panic. The buffer may start with any number of
+/// wake-up bytes `FE`; they are skipped and not part of [`Frame::frame_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame<T: AsRef<[u8]>> {
+    buffer: T,
+    /// Offset of the first 0x68 (the number of wake-up bytes).
+    start: usize,
+}
+
+impl<T: AsRef<[u8]>> Frame<T> {
+    /// Check `buffer` and wrap it.
+    ///
+    /// The buffer must hold optional `FE` bytes and exactly one frame: start bytes at their
+    /// places, `12 + L` bytes, the right checksum and the end byte 0x16, nothing after it.
+    /// Checks run in wire order, so the error names the first faulty byte.
+    pub fn new_checked(buffer: T) -> Result<Frame<T>, Error> {
+        let start = check(buffer.as_ref())?;
+        Ok(Frame { buffer, start })
+    }
+
+    /// Consume the view and give the buffer back.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buffer.as_ref().get(self.start..).unwrap_or(&[])
+    }
+
+    fn byte(&self, i: usize) -> u8 {
+        self.bytes().get(i).copied().unwrap_or(0)
+    }
+
+    /// How many wake-up bytes preceded the frame.
+    pub fn preamble_len(&self) -> usize {
+        self.start
+    }
+
+    /// The frame from the first 0x68 to the end byte.
+    pub fn frame_bytes(&self) -> &[u8] {
+        self.bytes()
+    }
+
+    /// The meter address.
+    pub fn address(&self) -> Address {
+        let mut a = [0u8; 6];
+        if let Some(src) = self.bytes().get(field::ADDRESS..field::ADDRESS + 6) {
+            a.copy_from_slice(src);
+        }
+        Address(a)
+    }
+
+    /// The control byte.
+    pub fn control(&self) -> Control {
+        Control(self.byte(field::CONTROL))
+    }
+
+    /// The length byte L (DATA bytes).
+    pub fn data_len(&self) -> u8 {
+        self.byte(field::LEN)
+    }
+
+    /// DATA as it is on the wire (scrambled, +0x33).
+    pub fn wire_data(&self) -> &[u8] {
+        let n = usize::from(self.data_len());
+        self.bytes()
+            .get(field::DATA..field::DATA + n)
+            .unwrap_or(&[])
+    }
+
+    /// DATA as a [`Payload`] that unscrambles as it is read, without copying.
+    pub fn data(&self) -> Payload<'_> {
+        Payload::Wire(self.wire_data())
+    }
+
+    /// The checksum byte.
+    pub fn checksum(&self) -> u8 {
+        self.byte(field::DATA + usize::from(self.data_len()))
+    }
+
+    /// Offset in the original buffer of DATA's first byte (for error offsets).
+    pub fn data_offset(&self) -> usize {
+        self.start + field::DATA
+    }
+
+    /// Offset in the original buffer of the length byte.
+    pub fn len_offset(&self) -> usize {
+        self.start + field::LEN
+    }
+
+    /// Offset in the original buffer of the first address byte.
+    pub fn address_offset(&self) -> usize {
+        self.start + field::ADDRESS
+    }
+}
+
+/// Validate `buf`; on success return the offset of the first 0x68.
+fn check(buf: &[u8]) -> Result<usize, Error> {
+    let start = buf.iter().take_while(|b| **b == WAKE_UP).count();
+    let frame = buf.get(start..).unwrap_or(&[]);
+    let need = |n: usize| Error::Truncated {
+        needed: n.saturating_sub(frame.len()).max(1),
+    };
+    let first = *frame.first().ok_or(need(OVERHEAD))?;
+    if first != START {
+        return Err(Error::BadStart {
+            offset: start,
+            found: first,
+        });
+    }
+    let second = *frame.get(field::START2).ok_or(need(OVERHEAD))?;
+    if second != START {
+        return Err(Error::BadSecondStart {
+            offset: start + field::START2,
+            found: second,
+        });
+    }
+    let len = usize::from(*frame.get(field::LEN).ok_or(need(OVERHEAD))?);
+    let total = OVERHEAD + len;
+    if frame.len() < total {
+        return Err(need(total));
+    }
+    let cs_at = field::DATA + len;
+    let summed = frame.get(..cs_at).ok_or(need(total))?;
+    let expected = checksum(summed);
+    let found = *frame.get(cs_at).ok_or(need(total))?;
+    if found != expected {
+        return Err(Error::BadChecksum {
+            offset: start + cs_at,
+            expected,
+            found,
+        });
+    }
+    let end = *frame.get(cs_at + 1).ok_or(need(total))?;
+    if end != END {
+        return Err(Error::BadEnd {
+            offset: start + cs_at + 1,
+            found: end,
+        });
+    }
+    if frame.len() > total {
+        return Err(Error::TrailingBytes {
+            offset: start + total,
+            count: frame.len() - total,
+        });
+    }
+    Ok(start)
+}
+
+/// Write a frame (no wake-up bytes) with `address`, `control` and DATA produced by `data`
+/// into `out`; `data` receives the plain DATA area of `data_len` bytes and fills it.
+/// Scrambling and the checksum are applied here.
+pub(crate) fn write_frame(
+    out: &mut [u8],
+    address: &Address,
+    control: Control,
+    data_len: usize,
+    data: impl FnOnce(&mut [u8]) -> Result<(), Error>,
+) -> Result<usize, Error> {
+    let total = OVERHEAD + data_len;
+    if data_len > 255 {
+        return Err(Error::DataTooLong {
+            function: control.function(),
+            len: data_len,
+        });
+    }
+    let out = out
+        .get_mut(..total)
+        .ok_or(Error::BufferTooSmall { needed: total })?;
+    let (head, rest) = out.split_at_mut(field::DATA);
+    let (body, tail) = rest.split_at_mut(data_len);
+    head.fill(0);
+    if let Some(h) = head.first_mut() {
+        *h = START;
+    }
+    if let Some(a) = head.get_mut(field::ADDRESS..field::ADDRESS + 6) {
+        a.copy_from_slice(&address.0);
+    }
+    if let Some(h) = head.get_mut(field::START2) {
+        *h = START;
+    }
+    if let Some(h) = head.get_mut(field::CONTROL) {
+        *h = control.0;
+    }
+    if let Some(h) = head.get_mut(field::LEN) {
+        // data_len <= 255 checked above
+        *h = data_len as u8;
+    }
+    body.fill(0);
+    data(body)?;
+    for b in body.iter_mut() {
+        *b = b.wrapping_add(crate::bcd::SCRAMBLE);
+    }
+    let cs = checksum(head).wrapping_add(checksum(body));
+    if let Some(t) = tail.get_mut(0) {
+        *t = cs;
+    }
+    if let Some(t) = tail.get_mut(1) {
+        *t = END;
+    }
+    Ok(total)
+}

@@ -1,0 +1,366 @@
+//! A whole frame as plain data: address, direction, body; parse from a checked
+//! [`Frame`] and emit into a caller's buffer.
+
+use crate::frame::{OVERHEAD, write_frame};
+use crate::request::{Reader, Writer};
+use crate::{
+    Address, Control, Edition, Err1997, Err2007, Error, ErrorWord, Frame, Function, Payload, Reply,
+    Request, SecurityError, SwitchError,
+};
+
+/// What a frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Body<'a> {
+    /// A request from the master.
+    Request(Request<'a>),
+    /// A normal reply from a meter.
+    Reply(Reply<'a>),
+    /// An abnormal reply (C | 0xC0) with its error word.
+    Error {
+        /// The function that failed.
+        function: Function,
+        /// Why.
+        word: ErrorWord,
+    },
+    /// A function code neither edition defines (vendor codes 0x09, 0x1E, 0x1F ...), or a
+    /// reply to 0x08 (meters never send one): kept as it came.
+    Other {
+        /// The control byte.
+        control: Control,
+        /// The DATA.
+        data: Payload<'a>,
+    },
+}
+
+/// A frame as plain data.
+///
+/// ```
+/// use dlt645::{Address, Body, Di, Frame, Repr, Request};
+/// let req = Repr::request(Address::from_number(161).unwrap(), Request::Read { di: Di(0x0001_0000) });
+/// let mut buf = [0u8; 64];
+/// let n = req.emit(&mut buf).unwrap();
+/// assert_eq!(&buf[..n], &[0x68, 0x61, 0x01, 0, 0, 0, 0, 0x68, 0x11, 0x04, 0x33, 0x33, 0x34, 0x33, 0x14, 0x16]);
+/// let frame = Frame::new_checked(&buf[..n]).unwrap();
+/// assert_eq!(Repr::parse(&frame).unwrap(), req);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repr<'a> {
+    /// The meter address (broadcast or wildcard where the function allows it).
+    pub address: Address,
+    /// D5: follow-up frames exist (replies only; a request must leave it `false`).
+    pub follow: bool,
+    /// What the frame carries.
+    pub body: Body<'a>,
+}
+
+impl<'a> Repr<'a> {
+    /// A request to `address`.
+    pub fn request(address: Address, request: Request<'a>) -> Repr<'a> {
+        Repr {
+            address,
+            follow: false,
+            body: Body::Request(request),
+        }
+    }
+
+    /// A normal reply from `address`, without follow-up.
+    pub fn reply(address: Address, reply: Reply<'a>) -> Repr<'a> {
+        Repr {
+            address,
+            follow: false,
+            body: Body::Reply(reply),
+        }
+    }
+
+    /// An abnormal reply from `address`.
+    pub fn error(address: Address, function: Function, word: ErrorWord) -> Repr<'a> {
+        Repr {
+            address,
+            follow: false,
+            body: Body::Error { function, word },
+        }
+    }
+
+    /// Parse a checked frame; the edition follows from the function code, and 0x03 is read
+    /// as 2007 security unless its length only fits the 1997 re-read.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(frame: &'a Frame<&'a T>) -> Result<Repr<'a>, Error> {
+        Self::parse_as(frame, None)
+    }
+
+    /// Parse a checked frame from any buffer type.
+    pub fn parse_frame<T: AsRef<[u8]>>(frame: &'a Frame<T>) -> Result<Repr<'a>, Error> {
+        parse_inner(
+            frame.address(),
+            frame.control(),
+            frame.data(),
+            frame.data_offset(),
+            frame.len_offset(),
+            frame.address_offset(),
+            None,
+        )
+    }
+
+    /// Parse a checked frame, reading the ambiguous code 0x03 as `edition` when given.
+    pub fn parse_as<T: AsRef<[u8]> + ?Sized>(
+        frame: &'a Frame<&'a T>,
+        edition: Option<Edition>,
+    ) -> Result<Repr<'a>, Error> {
+        parse_inner(
+            frame.address(),
+            frame.control(),
+            frame.data(),
+            frame.data_offset(),
+            frame.len_offset(),
+            frame.address_offset(),
+            edition,
+        )
+    }
+
+    /// The function of the frame.
+    pub fn function(&self) -> Function {
+        match &self.body {
+            Body::Request(r) => r.function(),
+            Body::Reply(r) => r.function(),
+            Body::Error { function, .. } => *function,
+            Body::Other { control, .. } => Function::Unknown(control.function()),
+        }
+    }
+
+    /// The edition, or `None` when the frame is the same in both (0x08) or unknown.
+    pub fn edition(&self) -> Option<Edition> {
+        function_edition(self.function())
+    }
+
+    /// The control byte this representation emits.
+    pub fn control(&self) -> Control {
+        match &self.body {
+            Body::Request(r) => Control::request(r.function().code()),
+            Body::Reply(r) => Control::reply(r.function().code(), self.follow),
+            Body::Error { function, .. } => Control::abnormal(function.code()),
+            Body::Other { control, .. } => *control,
+        }
+    }
+
+    /// Is this a reply (normal or abnormal)?
+    pub fn is_reply(&self) -> bool {
+        self.control().is_reply()
+    }
+
+    fn data_len(&self) -> usize {
+        match &self.body {
+            Body::Request(r) => r.data_len(),
+            Body::Reply(r) => r.data_len(),
+            Body::Error { word, .. } => word.wire_len(),
+            Body::Other { data, .. } => data.len(),
+        }
+    }
+
+    /// Bytes [`emit`](Self::emit) writes (no wake-up bytes).
+    pub fn buffer_len(&self) -> usize {
+        OVERHEAD + self.data_len()
+    }
+
+    /// Write the frame (without wake-up bytes; send [`PREAMBLE`](crate::PREAMBLE) first)
+    /// into `out`; returns the length.
+    ///
+    /// Refuses what a meter would refuse or what would not parse back the same: an address
+    /// the function does not allow, a write over 50 bytes, a read reply over 200, a field
+    /// that does not fit its BCD digits, a request with `follow` set.
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, Error> {
+        let control = self.control();
+        let function = control.function();
+        let len = self.data_len();
+        match &self.body {
+            Body::Request(r) => {
+                if self.follow {
+                    return Err(Error::BadField { field: "follow" });
+                }
+                if !self.address.allowed_for_request(r.function()) {
+                    return Err(Error::AddressNotAllowed {
+                        offset: 1,
+                        function,
+                    });
+                }
+                if matches!(r, Request::Write { .. } | Request::Write97 { .. })
+                    && len > crate::request::MAX_WRITE_LEN
+                {
+                    return Err(Error::DataTooLong { function, len });
+                }
+            }
+            Body::Reply(r) => {
+                if r.data().is_some()
+                    && !matches!(r, Reply::Security { .. })
+                    && len > crate::reply::MAX_READ_LEN
+                {
+                    return Err(Error::DataTooLong { function, len });
+                }
+            }
+            Body::Error { function: f, word } => {
+                let known = !matches!(f, Function::BroadcastTime | Function::Unknown(_));
+                let ok = known
+                    && match word {
+                        ErrorWord::V2007(_) => {
+                            function_edition(*f) == Some(Edition::V2007) && *f != Function::Security
+                        }
+                        ErrorWord::V1997(_) => function_edition(*f) == Some(Edition::V1997),
+                        ErrorWord::Security(_) => *f == Function::Security,
+                        ErrorWord::Switch(_) => *f == Function::RemoteSwitch,
+                    };
+                if !ok {
+                    return Err(Error::BadField {
+                        field: "word (its kind does not match the function)",
+                    });
+                }
+            }
+            Body::Other { control, .. } => {
+                if known_body(*control) {
+                    return Err(Error::BadField {
+                        field: "control (a known function: use Request or Reply)",
+                    });
+                }
+            }
+        }
+        write_frame(out, &self.address, control, len, |data| {
+            let mut w = Writer::new(data);
+            match &self.body {
+                Body::Request(r) => r.write(&mut w),
+                Body::Reply(r) => r.write(&mut w),
+                Body::Error { word, .. } => match word {
+                    ErrorWord::V2007(e) => w.put(&[e.bits()]),
+                    ErrorWord::V1997(e) => w.put(&[e.bits()]),
+                    ErrorWord::Security(e) => w.put(&e.bits().to_le_bytes()),
+                    ErrorWord::Switch(e) => w.put(&e.bits().to_le_bytes()),
+                },
+                Body::Other { data, .. } => w.payload(data),
+            }
+        })
+    }
+}
+
+/// The edition a function belongs to, `None` for 0x08 and unknown codes.
+pub fn function_edition(f: Function) -> Option<Edition> {
+    match f {
+        Function::BroadcastTime | Function::Unknown(_) => None,
+        Function::Read97
+        | Function::ReadFollow97
+        | Function::ReRead97
+        | Function::Write97
+        | Function::WriteAddress97
+        | Function::ChangeBaud97
+        | Function::ChangePassword97
+        | Function::ClearDemand97 => Some(Edition::V1997),
+        _ => Some(Edition::V2007),
+    }
+}
+
+/// Would `parse` read this control byte as a Request/Reply/Error body (rather than Other)?
+fn known_body(c: Control) -> bool {
+    let code = c.function();
+    let defined = code == 0x03 || code == 0x08 || Edition::of_function(code).is_some();
+    if !defined {
+        return false;
+    }
+    if !c.is_reply() {
+        return !c.is_abnormal() && !c.has_follow();
+    }
+    // Replies to 0x08 do not exist.
+    code != 0x08
+}
+
+impl Address {
+    /// [`Address::allowed_for`] for a named function; 1997 functions follow the same
+    /// broadcast rule (only 0x08 may be broadcast), with no wildcard restriction.
+    pub fn allowed_for_request(&self, f: Function) -> bool {
+        match function_edition(f) {
+            Some(Edition::V1997) => !self.is_broadcast(),
+            _ => self.allowed_for(f.code()),
+        }
+    }
+}
+
+fn parse_inner<'a>(
+    address: Address,
+    control: Control,
+    data: Payload<'a>,
+    data_offset: usize,
+    len_offset: usize,
+    address_offset: usize,
+    hint: Option<Edition>,
+) -> Result<Repr<'a>, Error> {
+    let code = control.function();
+    let len = data.len();
+    let other = Repr {
+        address,
+        follow: control.has_follow(),
+        body: Body::Other { control, data },
+    };
+    if !known_body(control) {
+        return Ok(other);
+    }
+    let edition = match Edition::of_function(code) {
+        Some(e) => e,
+        None if code == 0x03 => hint.unwrap_or(if control.is_reply() {
+            // 2007 security replies carry a 4-byte DI and errors a 2-byte SERR; anything
+            // shorter is the 1997 re-read.
+            if (control.is_abnormal() && len == 1) || (!control.is_abnormal() && len < 4) {
+                Edition::V1997
+            } else {
+                Edition::V2007
+            }
+        } else if len == 2 {
+            Edition::V1997
+        } else {
+            Edition::V2007
+        }),
+        None => hint.unwrap_or(Edition::V2007),
+    };
+    let f = Function::from_code(edition, code);
+    let reader = Reader::new(data, data_offset);
+    let body = if !control.is_reply() {
+        if !address.allowed_for_request(f) {
+            return Err(Error::AddressNotAllowed {
+                offset: address_offset,
+                function: code,
+            });
+        }
+        match Request::parse(f, reader, len_offset) {
+            Some(r) => Body::Request(r?),
+            None => return Ok(other),
+        }
+    } else if control.is_abnormal() {
+        let mut r = reader;
+        let word = match (len, f) {
+            (2, Function::Security) => ErrorWord::Security(SecurityError::from_bits_retain(
+                u16::from_le_bytes(r.array()?),
+            )),
+            (2, Function::RemoteSwitch) => ErrorWord::Switch(SwitchError::from_bits_retain(
+                u16::from_le_bytes(r.array()?),
+            )),
+            (1, _) if edition == Edition::V1997 => {
+                ErrorWord::V1997(Err1997::from_bits_retain(r.u8()?))
+            }
+            (1, f) if f != Function::Security => {
+                ErrorWord::V2007(Err2007::from_bits_retain(r.u8()?))
+            }
+            _ => {
+                return Err(Error::BadLength {
+                    offset: len_offset,
+                    function: code,
+                    len: len as u8,
+                });
+            }
+        };
+        Body::Error { function: f, word }
+    } else {
+        match Reply::parse(f, reader, len_offset) {
+            Some(r) => Body::Reply(r?),
+            None => return Ok(other),
+        }
+    };
+    Ok(Repr {
+        address,
+        follow: control.has_follow(),
+        body,
+    })
+}
