@@ -1,6 +1,28 @@
-//! The sans-IO meter data concentrator engine: meter archive, channels, scheduler, retries,
-//! storage trait and commands. Time is passed in; it owns no port, no clock and no thread.
-//!
-//! `#![no_std]`, no allocation.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
+
+mod archive;
+mod channel;
+mod engine;
+mod event;
+mod item;
+mod map_dlt645;
+mod mapping;
+mod schedule;
+mod store;
+mod time;
+mod timer;
+mod value;
+
+pub use archive::{Archive, ArchiveError, ControlAuth, Meter, MeterAddress};
+pub use channel::{ChannelConfig, ChannelId, ChannelKind, LineSettings};
+pub use engine::{ChannelError, CommandError, Concentrator, Counters, Transmit};
+pub use event::{Alarm, CommandId, Event, EventKind, Origin, Outcome, Reading, SwitchAction, Task};
+pub use item::{Item, Phase, Protocol, ReadSet};
+pub use mapping::MAX_TRANSMIT;
+pub use schedule::Schedule;
+pub use store::{MemStore, MemStoreError, RecordId, Store};
+pub use time::{DateTime, DateTimeError, Duration, Instant, OffsetClock, WallClock};
+pub use timer::MAX_CHANNELS;
+pub use value::{Decimal, Quality, RelayState, Unit, Value};
