@@ -68,6 +68,16 @@ impl SecondaryAddress {
         self.0 as u8
     }
 
+    /// The address in the long header (CI 0x72, LSB first) of a variable-data telegram: its
+    /// first 8 user-data bytes. `None` for other CIs or a shorter telegram.
+    pub fn from_long_header(ci: u8, user_data: &[u8]) -> Option<Self> {
+        if ci != 0x72 {
+            return None;
+        }
+        let bytes: [u8; 8] = user_data.get(..8)?.try_into().ok()?;
+        Some(Self::from_bytes(bytes))
+    }
+
     /// The 16 nibbles as one number, most significant ID digit first.
     pub const fn as_u64(self) -> u64 {
         self.0
