@@ -24,6 +24,10 @@ pub enum AppError {
         /// Bytes available.
         len: usize,
     },
+    /// The frame has no CI field (a single character or short frame), so it carries no
+    /// application data.
+    #[error("frame without CI field: no application data")]
+    NotLongFrame,
     /// A fixed data structure (CI 0x73/0x77) is not exactly 16 bytes long.
     #[error("fixed data structure must be 16 bytes, got {len}")]
     FixedLength {

@@ -108,6 +108,13 @@ pub enum UserData<'a> {
 }
 
 impl<'a> UserData<'a> {
+    /// Parse the application layer of a checked long frame (or of a control frame, whose
+    /// user data is empty: a CI 0x70 error without error byte is sent that way).
+    pub fn from_frame(frame: &crate::Frame<'a>) -> Result<Self, AppError> {
+        let ci = frame.ci().ok_or(AppError::NotLongFrame)?;
+        Self::parse(ci, frame.user_data())
+    }
+
     /// Parse the CI byte and the user data after it (the bytes between CI and checksum of a
     /// long frame), with default [`ParseOptions`].
     pub fn parse(ci: u8, data: &'a [u8]) -> Result<Self, AppError> {
