@@ -27,28 +27,11 @@ pub(crate) fn scan(buf: &[u8]) -> FrameScan {
     }
 }
 
-/// How a value is written on the wire: `bytes` of BCD, `exp` the power of ten of the last
-/// digit, `signed` when bit 7 of the top byte is the sign (notes §1.10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Format {
-    bytes: usize,
-    exp: i8,
-    signed: bool,
-    unit: Unit,
-}
-
-const ENERGY: Format = Format {
-    bytes: 4,
-    exp: -2,
-    signed: false,
-    unit: Unit::KiloWattHour,
-};
-
 /// One request step of an item: the DI and how to read its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
-    /// One or more values of one format back to back (blocks).
-    Numbers(Format),
+    /// One or more numbers (a block gives one per phase or tariff).
+    Numbers,
     /// YYMMDDWW (date + weekday), notes §1.10.
     Date,
     /// hhmmss.
@@ -64,14 +47,6 @@ enum Shape {
 /// The DI (as a number; 1997 uses the low 16 bits) and shape of step `step` of `item`.
 fn di_of(protocol: Protocol, item: Item, step: u8) -> Option<(u32, Shape)> {
     use Shape::*;
-    let volts = |exp| {
-        Numbers(Format {
-            bytes: 2,
-            exp,
-            signed: false,
-            unit: Unit::Volt,
-        })
-    };
     match protocol {
         Protocol::Dlt645_2007 => {
             let phase = |p: Phase| -> u8 {
@@ -84,43 +59,19 @@ fn di_of(protocol: Protocol, item: Item, step: u8) -> Option<(u32, Shape)> {
             };
             Some(match (item, step) {
                 (Item::ActiveEnergyImport { tariff }, 0) if tariff <= 63 => {
-                    (0x0001_0000 | u32::from(tariff) << 8, Numbers(ENERGY))
+                    (0x0001_0000 | u32::from(tariff) << 8, Numbers)
                 }
                 (Item::ActiveEnergyExport { tariff }, 0) if tariff <= 63 => {
-                    (0x0002_0000 | u32::from(tariff) << 8, Numbers(ENERGY))
+                    (0x0002_0000 | u32::from(tariff) << 8, Numbers)
                 }
                 // XXX.X V (notes §1.11).
-                (Item::Voltage(p), 0) => (0x0201_0000 | u32::from(phase(p)) << 8, volts(-1)),
+                (Item::Voltage(p), 0) => (0x0201_0000 | u32::from(phase(p)) << 8, Numbers),
                 // XXX.XXX A, signed.
-                (Item::Current(p), 0) => (
-                    0x0202_0000 | u32::from(phase(p)) << 8,
-                    Numbers(Format {
-                        bytes: 3,
-                        exp: -3,
-                        signed: true,
-                        unit: Unit::Ampere,
-                    }),
-                ),
+                (Item::Current(p), 0) => (0x0202_0000 | u32::from(phase(p)) << 8, Numbers),
                 // XX.XXXX kW, signed.
-                (Item::ActivePower, 0) => (
-                    0x0203_0000,
-                    Numbers(Format {
-                        bytes: 3,
-                        exp: -4,
-                        signed: true,
-                        unit: Unit::KiloWatt,
-                    }),
-                ),
+                (Item::ActivePower, 0) => (0x0203_0000, Numbers),
                 // X.XXX, signed.
-                (Item::PowerFactor, 0) => (
-                    0x0206_0000,
-                    Numbers(Format {
-                        bytes: 2,
-                        exp: -3,
-                        signed: true,
-                        unit: Unit::None,
-                    }),
-                ),
+                (Item::PowerFactor, 0) => (0x0206_0000, Numbers),
                 (Item::Clock, 0) => (0x0400_0101, Date),
                 (Item::Clock, 1) => (0x0400_0102, TimeOfDay),
                 (Item::RelayState, 0) => (0x0400_0503, Status3),
@@ -130,11 +81,11 @@ fn di_of(protocol: Protocol, item: Item, step: u8) -> Option<(u32, Shape)> {
                     (0x0506_0000 | u32::from(days_ago), MinuteStamp)
                 }
                 (Item::FrozenDay { days_ago }, 1) if (1..=62).contains(&days_ago) => {
-                    (0x0506_0100 | u32::from(days_ago), Numbers(ENERGY))
+                    (0x0506_0100 | u32::from(days_ago), Numbers)
                 }
                 // 000100NN = forward active total at the N-th last settlement.
                 (Item::MonthlySettlement { months_ago }, 0) if (1..=12).contains(&months_ago) => {
-                    (0x0001_0000 | u32::from(months_ago), Numbers(ENERGY))
+                    (0x0001_0000 | u32::from(months_ago), Numbers)
                 }
                 (Item::RawDi(di), 0) => (di, Raw),
                 _ => return None,
@@ -143,15 +94,15 @@ fn di_of(protocol: Protocol, item: Item, step: u8) -> Option<(u32, Shape)> {
         Protocol::Dlt645_1997 => Some(match (item, step) {
             // 901T: forward active, T = 0 total, 1..4 tariffs (notes §1.9, §1.13).
             (Item::ActiveEnergyImport { tariff }, 0) if tariff <= 4 => {
-                (0x9010 | u32::from(tariff), Numbers(ENERGY))
+                (0x9010 | u32::from(tariff), Numbers)
             }
             (Item::ActiveEnergyExport { tariff }, 0) if tariff <= 4 => {
-                (0x9020 | u32::from(tariff), Numbers(ENERGY))
+                (0x9020 | u32::from(tariff), Numbers)
             }
             // B61x: XXX V, whole volts in 1997 (notes §1.13).
-            (Item::Voltage(Phase::A), 0) => (0xB611, volts(0)),
-            (Item::Voltage(Phase::B), 0) => (0xB612, volts(0)),
-            (Item::Voltage(Phase::C), 0) => (0xB613, volts(0)),
+            (Item::Voltage(Phase::A), 0) => (0xB611, Numbers),
+            (Item::Voltage(Phase::B), 0) => (0xB612, Numbers),
+            (Item::Voltage(Phase::C), 0) => (0xB613, Numbers),
             // B62x: XX.XX A.
             (Item::Current(p @ (Phase::A | Phase::B | Phase::C)), 0) => (
                 match p {
@@ -159,35 +110,14 @@ fn di_of(protocol: Protocol, item: Item, step: u8) -> Option<(u32, Shape)> {
                     Phase::B => 0xB622,
                     _ => 0xB623,
                 },
-                Numbers(Format {
-                    bytes: 2,
-                    exp: -2,
-                    signed: false,
-                    unit: Unit::Ampere,
-                }),
+                Numbers,
             ),
-            (Item::ActivePower, 0) => (
-                0xB630,
-                Numbers(Format {
-                    bytes: 3,
-                    exp: -4,
-                    signed: false,
-                    unit: Unit::KiloWatt,
-                }),
-            ),
-            (Item::PowerFactor, 0) => (
-                0xB650,
-                Numbers(Format {
-                    bytes: 2,
-                    exp: -3,
-                    signed: false,
-                    unit: Unit::None,
-                }),
-            ),
+            (Item::ActivePower, 0) => (0xB630, Numbers),
+            (Item::PowerFactor, 0) => (0xB650, Numbers),
             (Item::Clock, 0) => (0xC010, Date),
             (Item::Clock, 1) => (0xC011, TimeOfDay),
             // 9410: last month's forward active total.
-            (Item::MonthlySettlement { months_ago: 1 }, 0) => (0x9410, Numbers(ENERGY)),
+            (Item::MonthlySettlement { months_ago: 1 }, 0) => (0x9410, Numbers),
             (Item::RawDi(di), 0) if di <= 0xFFFF => (di, Raw),
             _ => return None,
         }),
@@ -338,145 +268,130 @@ pub(crate) fn build_broadcast_time(to: DateTime, buf: &mut [u8]) -> Option<usize
     })
 }
 
-/// Reads an unsigned/signed fixed-point BCD field (low byte first). `None` if not BCD;
-/// `Some(None)` if the field is all FF (not applicable, notes §1.10).
-fn read_number(bytes: &[u8], f: Format) -> Option<Option<Decimal>> {
-    if bytes.iter().all(|&b| b == 0xFF) {
-        return Some(None);
+fn push(out: &mut Decoded, part: u16, value: Value, quality: Quality) -> Option<()> {
+    out.parts
+        .push(Part {
+            part: u8::try_from(part).ok()?,
+            value,
+            quality,
+        })
+        .ok()
+}
+
+/// The core's unit for a codec unit (no conversion: the exponent stays the codec's).
+fn unit_of(u: dlt645::Unit) -> Unit {
+    match u {
+        dlt645::Unit::None => Unit::None,
+        dlt645::Unit::KWh => Unit::KiloWattHour,
+        dlt645::Unit::Kvarh => Unit::KiloVarHour,
+        dlt645::Unit::Volt => Unit::Volt,
+        dlt645::Unit::Ampere => Unit::Ampere,
+        dlt645::Unit::KW => Unit::KiloWatt,
+        dlt645::Unit::Kvar => Unit::KiloVar,
+        dlt645::Unit::Hertz => Unit::Hertz,
+        dlt645::Unit::Celsius => Unit::Celsius,
+        dlt645::Unit::Minute => Unit::Minute,
+        dlt645::Unit::KVA => Unit::KiloVoltAmpere,
+        dlt645::Unit::KVAh => Unit::KiloVoltAmpereHour,
+        dlt645::Unit::Percent => Unit::Percent,
+        dlt645::Unit::Degree => Unit::Degree,
+        _ => Unit::Other(0),
     }
-    let mut m: i64 = 0;
-    let mut negative = false;
-    for (i, &b) in bytes.iter().enumerate().rev() {
-        let mut b = b;
-        if f.signed && i + 1 == bytes.len() {
-            negative = b & 0x80 != 0;
-            b &= 0x7F;
+}
+
+fn date_of(t: dlt645::Timestamp, hour: u8, minute: u8, second: u8) -> Option<DateTime> {
+    DateTime::new(t.year?, t.month?, t.day?, hour, minute, second).ok()
+}
+
+/// Turns the data of one reply step into values with the codec's DI catalogue; `None` if
+/// the data does not have the expected shape (treated like a garbled reply: retried).
+fn decode(
+    protocol: Protocol,
+    di: u32,
+    shape: Shape,
+    data: Payload<'_>,
+    step_date: Option<DateTime>,
+    out: &mut Decoded,
+) -> Option<()> {
+    if shape == Shape::Raw {
+        let mut bytes = [0u8; 32];
+        let mut part = 0u16;
+        let mut at = 0;
+        while at < data.len() {
+            let chunk = data.slice(at, (at + 32).min(data.len()))?;
+            let len = chunk.copy_to(&mut bytes);
+            push(
+                out,
+                part,
+                Value::Raw {
+                    len: u8::try_from(len).ok()?,
+                    bytes,
+                },
+                Quality::Good,
+            )?;
+            part += 1;
+            at += len.max(1);
         }
-        let (hi, lo) = (b >> 4, b & 0x0F);
-        if hi > 9 || lo > 9 {
-            return None;
-        }
-        m = m * 100 + i64::from(hi) * 10 + i64::from(lo);
+        return Some(());
     }
-    Some(Some(Decimal::new(if negative { -m } else { m }, f.exp)))
-}
-
-fn bcd_byte(b: u8) -> Option<u8> {
-    let (hi, lo) = (b >> 4, b & 0x0F);
-    (hi <= 9 && lo <= 9).then_some(hi * 10 + lo)
-}
-
-fn push(out: &mut Decoded, part: u8, value: Value, quality: Quality) {
-    let _ = out.parts.push(Part {
-        part,
-        value,
-        quality,
-    });
-}
-
-/// Turns the data of one reply step into values; `None` if the data does not have the
-/// expected shape (treated like a garbled reply).
-fn decode(shape: Shape, data: &[u8], step_date: Option<DateTime>, out: &mut Decoded) -> Option<()> {
-    match shape {
-        Shape::Numbers(f) => {
-            // A block reply holds as many values as the meter has (notes §1.9): read whole
-            // fields; a vendor's extra trailing byte (Clou AA/DD) is ignored.
-            if data.len() < f.bytes {
-                return None;
+    let values = if protocol == Protocol::Dlt645_1997 {
+        dlt645::catalogue::decode97(Di97(u16::try_from(di).ok()?), data)
+    } else {
+        dlt645::catalogue::decode(Di(di), data, false)
+    };
+    let mut any = false;
+    for item in values {
+        use dlt645::Value as V;
+        match (shape, item.value) {
+            // A vendor's extra byte after a block reply (Clou AA/DD, notes §1.9): not a value.
+            (_, V::Raw(_)) if item.name == "extra" => continue,
+            (Shape::Numbers, V::Number(q)) => push(
+                out,
+                item.index,
+                Value::Number(
+                    Decimal::new(q.value.mantissa, q.value.exponent),
+                    unit_of(q.unit),
+                ),
+                Quality::Good,
+            )?,
+            // All FF: not applicable or not present (notes §1.10), e.g. phases B and C of a
+            // single-phase meter. Recorded as missing, never as zero.
+            (Shape::Numbers, V::Absent) => {
+                push(out, item.index, Value::Missing, Quality::NotAvailable)?
             }
-            for (i, field) in data.chunks_exact(f.bytes).enumerate() {
-                let part = u8::try_from(i).ok()?;
-                match read_number(field, f)? {
-                    Some(d) => push(out, part, Value::Number(d, f.unit), Quality::Good),
-                    None => push(out, part, Value::Missing, Quality::NotAvailable),
-                }
-            }
-            Some(())
-        }
-        Shape::Date => {
-            // WW DD MM YY on the wire. Kept for the time step.
-            let [_ww, dd, mm, yy] = *data.get(..4)? else {
-                return None;
-            };
-            let d = DateTime::new(
-                2000 + u16::from(bcd_byte(yy)?),
-                bcd_byte(mm)?,
-                bcd_byte(dd)?,
-                0,
-                0,
-                0,
-            )
-            .ok()?;
-            out.carry = Some(d);
-            Some(())
-        }
-        Shape::TimeOfDay => {
-            let [ss, mi, hh] = *data.get(..3)? else {
-                return None;
-            };
-            let d = step_date?;
-            let t = DateTime::new(
-                d.year(),
-                d.month(),
-                d.day(),
-                bcd_byte(hh)?,
-                bcd_byte(mi)?,
-                bcd_byte(ss)?,
-            )
-            .ok()?;
-            push(out, 0, Value::Time(t), Quality::Good);
-            Some(())
-        }
-        Shape::MinuteStamp => {
-            let [mi, hh, dd, mo, yy] = *data.get(..5)? else {
-                return None;
-            };
-            if data.iter().take(5).all(|&b| b == 0xFF) {
-                // No such freeze yet: the values that follow carry no meter time.
-                out.carry = None;
-                return Some(());
-            }
-            out.carry = Some(
-                DateTime::new(
-                    2000 + u16::from(bcd_byte(yy)?),
-                    bcd_byte(mo)?,
-                    bcd_byte(dd)?,
-                    bcd_byte(hh)?,
-                    bcd_byte(mi)?,
-                    0,
-                )
-                .ok()?,
-            );
-            Some(())
-        }
-        Shape::Status3 => {
-            let lo = *data.first()?;
-            // Bit 4 of status word 3: 1 = relay open (notes §1.8).
-            let relay = if lo & 0x10 != 0 {
-                RelayState::Open
-            } else {
-                RelayState::Closed
-            };
-            push(out, 0, Value::Relay(relay), Quality::Good);
-            Some(())
-        }
-        Shape::Raw => {
-            for (i, chunk) in data.chunks(32).enumerate() {
-                let mut bytes = [0u8; 32];
-                bytes.get_mut(..chunk.len())?.copy_from_slice(chunk);
-                push(
-                    out,
-                    u8::try_from(i).ok()?,
-                    Value::Raw {
-                        len: u8::try_from(chunk.len()).ok()?,
-                        bytes,
+            (Shape::Date, V::Time(t)) => out.carry = Some(date_of(t, 0, 0, 0)?),
+            (Shape::TimeOfDay, V::Time(t)) => {
+                let time = date_of(
+                    dlt645::Timestamp {
+                        year: step_date.map(|d| d.year()),
+                        month: step_date.map(|d| d.month()),
+                        day: step_date.map(|d| d.day()),
+                        ..t
                     },
-                    Quality::Good,
-                );
+                    t.hour?,
+                    t.minute?,
+                    t.second?,
+                )?;
+                push(out, 0, Value::Time(time), Quality::Good)?;
             }
-            Some(())
+            (Shape::MinuteStamp, V::Time(t)) => {
+                out.carry = Some(date_of(t, t.hour?, t.minute?, 0)?)
+            }
+            // No such freeze yet: its values carry no meter time.
+            (Shape::MinuteStamp, V::Absent) => out.carry = None,
+            (Shape::Status3, V::Status(st)) => {
+                let relay = if st.relay_open()? {
+                    RelayState::Open
+                } else {
+                    RelayState::Closed
+                };
+                push(out, 0, Value::Relay(relay), Quality::Good)?;
+            }
+            _ => return None,
         }
+        any = true;
     }
+    any.then_some(())
 }
 
 /// Interprets a checked frame (wake-up bytes excluded or not) against the exchange.
@@ -521,12 +436,7 @@ pub(crate) fn interpret(meter: &Meter, req: &Request, frame: &[u8], out: &mut De
             if got_di != di || got_seq != *seq {
                 return Reply::Ignore;
             }
-            let mut plain = [0u8; 255];
-            let n = data.copy_to(&mut plain);
-            let Some(bytes) = plain.get(..n) else {
-                return Reply::Ignore;
-            };
-            if decode(shape, bytes, carry_in, out).is_none() {
+            if decode(meter.protocol, di, shape, data, carry_in, out).is_none() {
                 return Reply::Ignore;
             }
             if repr.follow {

@@ -69,6 +69,16 @@ pub enum Unit {
     CubicMetrePerHour,
     /// Time, seconds.
     Second,
+    /// Time, minutes.
+    Minute,
+    /// Apparent power, kilovolt-amperes.
+    KiloVoltAmpere,
+    /// Apparent energy, kilovolt-ampere-hours.
+    KiloVoltAmpereHour,
+    /// Percent.
+    Percent,
+    /// Phase angle, degrees.
+    Degree,
     /// A unit the core has no name for, kept as the codec's code.
     Other(u8),
 }

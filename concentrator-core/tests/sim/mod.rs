@@ -369,7 +369,8 @@ impl Sim {
             let Some(n) = n else { break };
             let mut r = out[..n].to_vec();
             if m.fault == Fault::Corrupt {
-                let i = (corrupt_pick as usize) % r.len();
+                // A byte of the frame itself (not a wake-up byte): the checksum catches it.
+                let i = 2 + (corrupt_pick as usize) % (r.len() - 2);
                 r[i] ^= 0x5A;
             }
             let extra = if m.fault == Fault::Late { 2000 } else { 0 };
