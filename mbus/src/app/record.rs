@@ -25,6 +25,7 @@ pub enum RecordKind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Record<'a> {
     offset: usize,
+    wire_len: usize,
     kind: RecordKind,
     dib: Dib,
     vib: Option<Vib<'a>>,
@@ -37,6 +38,12 @@ impl<'a> Record<'a> {
     /// Offset of the DIF in the user data.
     pub fn offset(&self) -> usize {
         self.offset
+    }
+
+    /// Bytes the record takes in the user data (DIB, VIB, LVAR and data; idle fillers before
+    /// it not counted).
+    pub fn wire_len(&self) -> usize {
+        self.wire_len
     }
 
     /// What kind of record this is.
@@ -272,6 +279,7 @@ impl<'a> Records<'a> {
                 let dib = Dib::from_parts(dif, &[])?;
                 return Some(Ok(Record {
                     offset,
+                    wire_len: self.data.len() - start,
                     kind,
                     dib,
                     vib: None,
@@ -285,6 +293,7 @@ impl<'a> Records<'a> {
                 let dib = Dib::from_parts(dif, &[])?;
                 return Some(Ok(Record {
                     offset,
+                    wire_len: 1,
                     kind: RecordKind::GlobalReadout,
                     dib,
                     vib: None,
@@ -393,6 +402,7 @@ impl<'a> Records<'a> {
         self.pos = i + len;
         Some(Ok(Record {
             offset,
+            wire_len: i + len - start,
             kind: RecordKind::Data,
             dib,
             vib: Some(vib),

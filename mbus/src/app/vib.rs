@@ -44,7 +44,8 @@ pub struct Vib<'a> {
 impl<'a> Vib<'a> {
     /// A VIB from its parts; `None` with more than 10 VIFEs or more than 255 text bytes.
     /// `text` is the plain-text unit as sent (last character first), only meaningful with
-    /// VIF 0x7C/0xFC.
+    /// VIF 0x7C/0xFC; `placement` only matters with VIF 0xFC (otherwise it is stored as
+    /// [`PlainTextPlacement::AfterVif`], the two being the same bytes).
     pub fn from_parts(
         vif: u8,
         vifes: &[u8],
@@ -56,6 +57,12 @@ impl<'a> Vib<'a> {
         }
         let mut out = [0u8; MAX_EXTENSIONS];
         out.get_mut(..vifes.len())?.copy_from_slice(vifes);
+        let placement = if vif == 0xFC {
+            placement
+        } else {
+            PlainTextPlacement::AfterVif
+        };
+        let text = if vif & 0x7F == 0x7C { text } else { &[] };
         Some(Self {
             vif,
             vifes: out,
