@@ -28,7 +28,7 @@ pub use frame::{
     check_prefix, checksum,
 };
 pub use master::{Command, Completion, Event, Found, Master, MasterConfig, MasterError};
-pub use more::last_byte_more_follow;
+pub use more::more_records_follow;
 pub use repr::Repr;
 pub use request::{BaudRate, CI_APPLICATION_RESET, CI_BAUD_BASE, CI_DATA_SEND, CI_SELECT, Request};
 #[cfg(feature = "link")]

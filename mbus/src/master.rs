@@ -14,7 +14,7 @@ use crate::frame::MAX_FRAME_LEN;
 use crate::search::{Probe, WildcardSearch};
 use crate::{
     Address, Control, Deframer, EmitError, FcbTable, Frame, FrameFormat, Instant, LineTiming,
-    Request, SecondaryAddress, SecondaryMask, last_byte_more_follow,
+    Request, SecondaryAddress, SecondaryMask, more_records_follow,
 };
 
 /// Settings of a [`Master`].
@@ -43,7 +43,7 @@ impl Default for MasterConfig {
             search_retries: 1,
             max_telegrams: 10,
             echo: false,
-            more_follow: last_byte_more_follow,
+            more_follow: more_records_follow,
         }
     }
 }

@@ -1,15 +1,22 @@
 //! Does a telegram ask to be polled again (DIF 0x1F, "more records follow")?
 
 use crate::Frame;
+use crate::app::UserData;
 
-/// The interim rule for multi-telegram readout: a variable-data RSP_UD (CI 0x72, 0x76 or
-/// 0x78) whose last user-data byte is the DIF 0x1F.
+/// Whether `frame` is a variable-data telegram whose records include the DIF 0x1F ("more
+/// records follow", EN 13757-3 special functions): the master asks again with REQ_UD2 and
+/// the FCB toggled.
 ///
-/// EN 13757-3 puts manufacturer-specific bytes after a 0x1F DIF, so the complete rule needs
-/// the record walk of the application layer; on the libmbus corpus this byte rule agrees with
-/// libmbus on 47 of 51 frames (it misses `berg_dz_plus`, whose 0x1F is followed by
-/// manufacturer data, and wrongly fires on three Itron Cyble frames whose last value byte is
-/// 0x1F). [`MasterConfig::more_follow`](crate::MasterConfig) takes a better function.
-pub fn last_byte_more_follow(frame: &Frame<'_>) -> bool {
-    matches!(frame.ci(), Some(0x72 | 0x76 | 0x78)) && frame.user_data().last() == Some(&0x1F)
+/// The record walk is the application layer's ([`VariableData::more_records_follow`]): a
+/// 0x1F DIF may be followed by
+/// manufacturer bytes (`berg_dz_plus.hex` in the libmbus corpus), and a value byte 0x1F at
+/// the end of a telegram is no DIF (the Itron Cyble frames), so looking at the last byte
+/// alone is wrong on 4 of the 51 corpus frames.
+///
+/// [`VariableData::more_records_follow`]: crate::app::VariableData::more_records_follow
+pub fn more_records_follow(frame: &Frame<'_>) -> bool {
+    match UserData::from_frame(frame) {
+        Ok(UserData::Variable(v)) => v.more_records_follow(),
+        _ => false,
+    }
 }
