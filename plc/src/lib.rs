@@ -14,6 +14,7 @@ mod frame;
 mod info;
 mod repr;
 mod scan;
+pub mod session;
 pub mod unit;
 
 pub use address::{Address, AddressField, MAX_RELAYS};
