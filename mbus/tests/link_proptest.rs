@@ -200,3 +200,41 @@ proptest! {
         prop_assert!(d.pending() < MAX_FRAME_LEN);
     }
 }
+
+#[cfg(feature = "link")]
+mod framing {
+    use super::*;
+    use rs485_link::{Framing, Scan};
+    use wired_mbus::MbusFraming;
+
+    proptest! {
+        /// The `rs485_link::Framing` contract: total, answers inside the buffer, never
+        /// `Incomplete` at `MAX_FRAME_LEN` bytes or more, and a `Frame` is a checked frame.
+        #[test]
+        fn framing_contract(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+            match MbusFraming.scan(&bytes) {
+                Scan::Frame { start, end } => {
+                    prop_assert!(start < end && end <= bytes.len());
+                    prop_assert!(Frame::new_checked(&bytes[start..end]).is_ok());
+                }
+                Scan::Skip(n) => prop_assert!(n >= 1 && n <= bytes.len()),
+                Scan::Incomplete { needed } => {
+                    prop_assert!(needed >= 1);
+                    prop_assert!(bytes.len() < MbusFraming::MAX_FRAME_LEN);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn framing_finds_the_captured_selection() {
+        let sel = [
+            0x68, 0x0B, 0x0B, 0x68, 0x73, 0xFD, 0x52, 0x78, 0x56, 0x34, 0x12, 0xFF, 0xFF, 0xFF,
+            0xFF, 0xD2, 0x16,
+        ];
+        assert_eq!(MbusFraming.scan(&sel), Scan::Frame { start: 0, end: 17 });
+        assert_eq!(MbusFraming.scan(&sel[..10]), Scan::Incomplete { needed: 7 });
+        assert_eq!(MbusFraming.scan(&[0xFE, 0xFE, 0x68]), Scan::Skip(2));
+        assert!(MbusFraming.preamble().is_empty());
+    }
+}
