@@ -53,7 +53,7 @@ pub enum ChannelError {
     /// A carrier channel is already configured (there is one carrier module).
     #[error("a carrier channel already exists")]
     SecondCarrier,
-    /// This kind of channel is not supported yet (M-Bus and carrier mappings are not written).
+    /// This kind of channel is not supported yet (the carrier mapping is not written).
     #[error("{0:?} channels are not supported yet")]
     Unsupported(ChannelKind),
     /// The line settings are unusable (baud 0, bits per character outside 7..=12, no tries).
@@ -120,6 +120,8 @@ struct Txn {
     tries: u8,
     state: TxnState,
     carry: Option<DateTime>,
+    /// Count carried across follow-up frames (M-Bus records seen).
+    counter: u16,
     /// Calendar time the clock-set write carries (fixed at the first try).
     set_to: Option<DateTime>,
     /// Whether this read is part of a scheduled round (not a command).
@@ -273,7 +275,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if line.baud == 0 || !(7..=12).contains(&line.bits_per_char) || line.tries == 0 {
             return Err(ChannelError::BadLine);
         }
-        if cfg.kind != ChannelKind::Rs485 {
+        if cfg.kind == ChannelKind::Carrier {
             return Err(ChannelError::Unsupported(cfg.kind));
         }
         let slot = self
@@ -680,6 +682,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     tries: 0,
                     state: TxnState::Send,
                     carry: None,
+                    counter: 0,
                     set_to: None,
                     in_round,
                 });
@@ -702,7 +705,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 }
                 let req = request_of(&txn, work, wall);
                 (
-                    mapping::build(kind, &meter, &req, txn.carry, buf),
+                    mapping::build(kind, &meter, &req, buf),
                     meter.baud.unwrap_or(line.baud),
                     false,
                 )
@@ -915,6 +918,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     let req = request_of(&txn, work, txn.set_to.unwrap_or(wall));
                     let mut decoded = Decoded {
                         carry: txn.carry,
+                        counter: txn.counter,
                         ..Decoded::default()
                     };
                     let reply = match ch.rx.get(start..end) {
@@ -979,6 +983,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 tries: 0,
                 state: TxnState::Send,
                 carry: decoded.carry,
+                counter: 0,
                 ..txn
             }),
             Next::FollowUp(seq) if seq <= MAX_FOLLOW_UPS => Some(Txn {
@@ -986,6 +991,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 tries: 0,
                 state: TxnState::Send,
                 carry: decoded.carry,
+                counter: decoded.counter,
                 ..txn
             }),
             Next::FollowUp(_) | Next::Done => None,

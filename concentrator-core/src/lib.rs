@@ -8,6 +8,7 @@ mod engine;
 mod event;
 mod item;
 mod map_dlt645;
+mod map_mbus;
 mod mapping;
 mod schedule;
 mod store;

@@ -68,6 +68,8 @@ pub(crate) struct Decoded {
     /// The meter's time stamp for the values (a freeze time), or a date kept between the
     /// date and time steps of a clock read.
     pub(crate) carry: Option<DateTime>,
+    /// A count kept across follow-up frames (M-Bus data records seen so far).
+    pub(crate) counter: u16,
 }
 
 /// How a frame relates to the exchange in flight.
@@ -85,14 +87,19 @@ pub(crate) enum Reply {
 pub(crate) fn scan(kind: ChannelKind, buf: &[u8]) -> FrameScan {
     match kind {
         ChannelKind::Rs485 => crate::map_dlt645::scan(buf),
-        // `add_channel` refuses these kinds until their mappings exist.
-        ChannelKind::Mbus | ChannelKind::Carrier => FrameScan::Skip(buf.len().max(1)),
+        ChannelKind::Mbus => crate::map_mbus::scan(buf),
+        // `add_channel` refuses carrier channels until the mapping exists.
+        ChannelKind::Carrier => FrameScan::Skip(buf.len().max(1)),
     }
 }
 
 /// Whether the protocol can read the item at all.
 pub(crate) fn supports(protocol: Protocol, item: Item) -> bool {
-    crate::map_dlt645::supports(protocol, item)
+    if protocol.is_dlt645() {
+        crate::map_dlt645::supports(protocol, item)
+    } else {
+        crate::map_mbus::supports(item)
+    }
 }
 
 /// Builds the request for `meter` on a channel of `kind` into `buf`; `None` if it does not fit
@@ -101,15 +108,12 @@ pub(crate) fn build(
     kind: ChannelKind,
     meter: &Meter,
     req: &Request,
-    carry: Option<DateTime>,
     buf: &mut [u8],
 ) -> Option<usize> {
     match kind {
         ChannelKind::Rs485 => crate::map_dlt645::build(meter, req, buf),
-        ChannelKind::Mbus | ChannelKind::Carrier => {
-            let _ = carry;
-            None
-        }
+        ChannelKind::Mbus => crate::map_mbus::build(meter, req, buf),
+        ChannelKind::Carrier => None,
     }
 }
 
@@ -135,6 +139,7 @@ pub(crate) fn interpret(
 ) -> Reply {
     match kind {
         ChannelKind::Rs485 => crate::map_dlt645::interpret(meter, req, frame, out),
-        ChannelKind::Mbus | ChannelKind::Carrier => Reply::Ignore,
+        ChannelKind::Mbus => crate::map_mbus::interpret(meter, req, frame, out),
+        ChannelKind::Carrier => Reply::Ignore,
     }
 }

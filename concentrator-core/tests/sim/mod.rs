@@ -108,11 +108,93 @@ fn bcd_le(mut v: u64, n: usize) -> Vec<u8> {
     out
 }
 
+/// A simulated M-Bus slave answering with real telegrams (libmbus corpus).
+#[derive(Debug, Clone)]
+pub(crate) struct SimSlave {
+    pub(crate) primary: u8,
+    /// User data (after the CI byte 0x72) of each telegram of one readout.
+    pub(crate) telegrams: Vec<Vec<u8>>,
+    /// The telegram a REQ_UD2 with a fresh FCB gets.
+    next: usize,
+    /// The FCB a fresh request carries (1 after SND_NKE).
+    expected_fcb: bool,
+    pub(crate) fault: Fault,
+    pub(crate) heard: u32,
+    /// Readouts served to the end.
+    pub(crate) readouts: u32,
+}
+
+impl SimSlave {
+    pub(crate) fn new(primary: u8, telegrams: Vec<Vec<u8>>) -> Self {
+        SimSlave {
+            primary,
+            telegrams,
+            next: 0,
+            expected_fcb: true,
+            fault: Fault::None,
+            heard: 0,
+            readouts: 0,
+        }
+    }
+}
+
+/// The Kamstrup Multical 601 telegram of the libmbus corpus
+/// (shared/vectors/mbus/libmbus/frames/kamstrup_multical_601.hex), as user data after CI;
+/// with `split`, cut after its third record into two telegrams, the first ending with DIF
+/// 0x1F ("more records follow").
+pub(crate) fn kamstrup_telegrams(split: bool) -> Vec<Vec<u8>> {
+    let hex = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/vectors/mbus/libmbus/frames/kamstrup_multical_601.hex"
+    ));
+    let bytes: Vec<u8> = hex
+        .split_whitespace()
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect();
+    let frame = wired_mbus::Frame::new_checked(&bytes).unwrap();
+    let data = frame.user_data().to_vec();
+    if !split {
+        return vec![data];
+    }
+    let Ok(wired_mbus::app::UserData::Variable(v)) = wired_mbus::app::UserData::from_frame(&frame)
+    else {
+        panic!("not variable data")
+    };
+    let ends: Vec<usize> = v
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            r.offset() + r.wire_len()
+        })
+        .collect();
+    let header = &data[..12];
+    let cut = ends[2];
+    let mut first = data[..cut].to_vec();
+    first.push(0x1F);
+    let mut second = header.to_vec();
+    second.extend_from_slice(&data[cut..]);
+    vec![first, second]
+}
+
+/// An M-Bus segment at 2400 baud with `n` Kamstrup slaves at primary addresses 1..=n.
+pub(crate) fn mbus_bus(n: usize, split: bool, loss: u64) -> Bus {
+    Bus {
+        kind: ChannelKind::Mbus,
+        line: LineSettings::MBUS_2400,
+        meters: Vec::new(),
+        slaves: (0..n)
+            .map(|i| SimSlave::new(i as u8 + 1, kamstrup_telegrams(split)))
+            .collect(),
+        loss,
+    }
+}
+
 /// A bus with its meters.
 pub(crate) struct Bus {
     pub(crate) kind: ChannelKind,
     pub(crate) line: LineSettings,
     pub(crate) meters: Vec<SimMeter>,
+    pub(crate) slaves: Vec<SimSlave>,
     /// Percent of exchanges lost (request or reply never arrives).
     pub(crate) loss: u64,
 }
@@ -249,6 +331,21 @@ impl Sim {
                     .unwrap();
                 next_no += 1;
             }
+            for sl in &bus.slaves {
+                engine
+                    .add_meter(Meter {
+                        archive_no: next_no,
+                        protocol: Protocol::MbusPrimary,
+                        address: MeterAddress::MbusPrimary(sl.primary),
+                        channel: ChannelId(i as u8),
+                        baud: None,
+                        control: None,
+                        reads: ReadSet::ENERGY_IMPORT | ReadSet::VOLUME,
+                        allow_clock_set: false,
+                    })
+                    .unwrap();
+                next_no += 1;
+            }
         }
         Sim {
             engine,
@@ -268,7 +365,12 @@ impl Sim {
 
     /// The archive number of meter `i` of bus `b` (meters are numbered bus by bus from 1).
     pub(crate) fn archive_no(&self, b: usize, i: usize) -> u16 {
-        let before: usize = self.buses.iter().take(b).map(|x| x.meters.len()).sum();
+        let before: usize = self
+            .buses
+            .iter()
+            .take(b)
+            .map(|x| x.meters.len() + x.slaves.len())
+            .sum();
         (before + i + 1) as u16
     }
 
@@ -305,6 +407,23 @@ impl Sim {
             .insert((at, self.seq), Delivery { channel, bytes });
     }
 
+    /// Delivers a reply whose first bit starts at `start` as a UART would: in chunks of 16
+    /// bytes, each when its last byte has arrived. Returns when the last byte arrived.
+    fn deliver_stream(
+        &mut self,
+        start: u64,
+        line: LineSettings,
+        channel: u8,
+        bytes: Vec<u8>,
+    ) -> u64 {
+        let mut end = start;
+        for (i, chunk) in bytes.chunks(16).enumerate() {
+            end = start + line.wire_time(i * 16 + chunk.len()).ticks();
+            self.deliver_at(end, channel, chunk.to_vec());
+        }
+        end
+    }
+
     /// A request went out on `channel`: let the meters hear it.
     fn on_request(&mut self, channel: u8, bytes: &[u8]) {
         let now = self.now.ticks();
@@ -320,6 +439,15 @@ impl Sim {
             reply_at: None,
         };
         let lost = self.rng.chance(loss);
+        if bus.kind == ChannelKind::Mbus {
+            if let Some(r) = self.mbus_answer(channel, bytes, lost) {
+                ex.reply_len = r.len();
+                ex.reply_at =
+                    Some(self.deliver_stream(now + req_wire + TD_MIN_MS, line, channel, r));
+            }
+            self.exchanges.push(ex);
+            return;
+        }
         let wall = self.wall();
         let Some(start) = bytes.iter().position(|b| *b == 0x68) else {
             return;
@@ -378,12 +506,58 @@ impl Sim {
             break;
         }
         if let Some((r, extra)) = reply {
-            let at = now + req_wire + TD_MIN_MS + line.wire_time(r.len()).ticks() + extra;
             ex.reply_len = r.len();
-            ex.reply_at = Some(at);
-            self.deliver_at(at, channel, r);
+            ex.reply_at =
+                Some(self.deliver_stream(now + req_wire + TD_MIN_MS + extra, line, channel, r));
         }
         self.exchanges.push(ex);
+    }
+
+    /// An M-Bus slave's answer to a request (FCB rules of EN 13757-2 §5.7.7).
+    fn mbus_answer(&mut self, channel: u8, bytes: &[u8], lost: bool) -> Option<Vec<u8>> {
+        use wired_mbus::{Control, Repr as MRepr, Request as MReq};
+        let frame = wired_mbus::Frame::new_checked(bytes).ok()?;
+        let req = MReq::parse(&frame).ok()?;
+        let slave = self.buses[usize::from(channel)]
+            .slaves
+            .iter_mut()
+            .find(|s| s.primary == req.address().byte())?;
+        slave.heard += 1;
+        if lost || slave.fault == Fault::Silent {
+            return None;
+        }
+        let mut out = [0u8; 300];
+        let n = match req {
+            MReq::SndNke { .. } => {
+                slave.next = 0;
+                slave.expected_fcb = true;
+                MRepr::Ack.emit(&mut out).ok()?
+            }
+            MReq::ReqUd2 { fcb, .. } => {
+                let index = if fcb == slave.expected_fcb {
+                    slave.expected_fcb = !fcb;
+                    slave.next += 1;
+                    slave.next - 1
+                } else {
+                    // A repeated FCB: the master missed our answer; send it again.
+                    slave.next.saturating_sub(1)
+                };
+                let t = slave.telegrams.get(index.min(slave.telegrams.len() - 1))?;
+                if index + 1 >= slave.telegrams.len() {
+                    slave.readouts += 1;
+                }
+                MRepr::Long {
+                    control: Control::from_byte(0x08),
+                    address: wired_mbus::Address::from_byte(slave.primary),
+                    ci: 0x72,
+                    data: t,
+                }
+                .emit(&mut out)
+                .ok()?
+            }
+            _ => return None,
+        };
+        Some(out[..n].to_vec())
     }
 
     /// Runs until `stop` says so or the engine has nothing left to do; returns false if the
@@ -608,6 +782,7 @@ pub(crate) fn rs485_bus(first: u64, n: usize, loss: u64) -> Bus {
         meters: (0..n)
             .map(|i| SimMeter::new(first + i as u64, 1_000_000 + i as u64 * 37))
             .collect(),
+        slaves: Vec::new(),
         loss,
     }
 }
