@@ -38,34 +38,72 @@ pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b))
 }
 
+/// What the header of a checked frame says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Fields {
+    /// E5.
+    Ack,
+    /// A2.
+    Nack,
+    /// A short frame.
+    Short { control: Control, address: Address },
+    /// A control or long frame.
+    Long {
+        control: Control,
+        address: Address,
+        ci: u8,
+    },
+}
+
 /// Check the frame at the front of `buf` and return its format and length.
 ///
 /// Bytes after the frame are not looked at. A buffer that ends early gives
 /// [`FrameError::Truncated`] only while every byte seen so far could belong to a frame.
 pub fn check_prefix(buf: &[u8]) -> Result<(FrameFormat, usize), FrameError> {
+    check(buf).map(|(fields, len)| (format_of(fields, len), len))
+}
+
+fn format_of(fields: Fields, len: usize) -> FrameFormat {
+    match fields {
+        Fields::Ack => FrameFormat::Ack,
+        Fields::Nack => FrameFormat::Nack,
+        Fields::Short { .. } => FrameFormat::Short,
+        // 9 bytes = L of 3: C, A and CI only.
+        Fields::Long { .. } if len == 9 => FrameFormat::Control,
+        Fields::Long { .. } => FrameFormat::Long,
+    }
+}
+
+fn truncated(expected: usize, buf: &[u8]) -> FrameError {
+    FrameError::Truncated {
+        expected,
+        actual: buf.len(),
+    }
+}
+
+/// The checks of [`check_prefix`], returning the header fields.
+pub(crate) fn check(buf: &[u8]) -> Result<(Fields, usize), FrameError> {
     let Some(&first) = buf.first() else {
-        return Err(FrameError::Truncated {
-            expected: 1,
-            actual: 0,
-        });
+        return Err(truncated(1, buf));
     };
     match first {
-        ACK => Ok((FrameFormat::Ack, 1)),
-        NACK => Ok((FrameFormat::Nack, 1)),
+        ACK => Ok((Fields::Ack, 1)),
+        NACK => Ok((Fields::Nack, 1)),
         SHORT_START => {
             // 10 C A CS 16; CS = C + A.
-            let frame = buf.get(..5).ok_or(FrameError::Truncated {
-                expected: 5,
-                actual: buf.len(),
-            })?;
-            check_tail(frame, 1, 3)?;
-            Ok((FrameFormat::Short, 5))
+            let frame: &[u8; 5] = buf
+                .get(..5)
+                .and_then(|f| f.try_into().ok())
+                .ok_or(truncated(5, buf))?;
+            let [_, c, a, cs, stop] = *frame;
+            check_tail(checksum(&[c, a]), cs, 3, stop)?;
+            let fields = Fields::Short {
+                control: Control::from_byte(c),
+                address: Address::from_byte(a),
+            };
+            Ok((fields, 5))
         }
         LONG_START => {
-            let truncated = FrameError::Truncated {
-                expected: 4,
-                actual: buf.len(),
-            };
             // Check each header byte as soon as it is there, so that a deframer can reject
             // noise early instead of waiting for a length that was never sent.
             if let Some(&len) = buf.get(1)
@@ -83,32 +121,38 @@ pub fn check_prefix(buf: &[u8]) -> Result<(FrameFormat, usize), FrameError> {
             {
                 return Err(FrameError::BadSecondStart { offset: 3, byte });
             }
-            let len = usize::from(*buf.get(1).ok_or(truncated)?);
-            if buf.len() < 4 {
-                return Err(truncated);
-            }
+            let head: &[u8; 4] = buf
+                .get(..4)
+                .and_then(|h| h.try_into().ok())
+                .ok_or(truncated(4, buf))?;
+            // 68 L L 68, then L bytes from C on, then CS and 16.
+            let len = usize::from(head[1]);
             let total = len + 6;
-            let frame = buf.get(..total).ok_or(FrameError::Truncated {
-                expected: total,
-                actual: buf.len(),
-            })?;
-            check_tail(frame, 4, len + 4)?;
-            let format = if len == 3 {
-                FrameFormat::Control
-            } else {
-                FrameFormat::Long
+            let frame = buf.get(..total).ok_or(truncated(total, buf))?;
+            let (body, tail) = frame
+                .split_at_checked(4 + len)
+                .ok_or(truncated(total, buf))?;
+            let (&[c, a, ci], _) = body
+                .get(4..)
+                .and_then(|b| b.split_first_chunk::<3>())
+                .ok_or(truncated(total, buf))?;
+            let &[cs, stop] = tail else {
+                return Err(truncated(total, buf));
             };
-            Ok((format, total))
+            check_tail(checksum(body.get(4..).unwrap_or(&[])), cs, 4 + len, stop)?;
+            let fields = Fields::Long {
+                control: Control::from_byte(c),
+                address: Address::from_byte(a),
+                ci,
+            };
+            Ok((fields, total))
         }
         byte => Err(FrameError::BadStart { offset: 0, byte }),
     }
 }
 
-/// Check the checksum at `cs_at` over `frame[from..cs_at]` and the stop byte after it.
-fn check_tail(frame: &[u8], from: usize, cs_at: usize) -> Result<(), FrameError> {
-    let covered = frame.get(from..cs_at).unwrap_or(&[]);
-    let expected = checksum(covered);
-    let actual = frame.get(cs_at).copied().unwrap_or(0);
+/// Compare the checksum byte found at `cs_at` with the computed one, and the stop byte.
+fn check_tail(expected: u8, actual: u8, cs_at: usize, stop: u8) -> Result<(), FrameError> {
     if actual != expected {
         return Err(FrameError::BadChecksum {
             offset: cs_at,
@@ -116,7 +160,6 @@ fn check_tail(frame: &[u8], from: usize, cs_at: usize) -> Result<(), FrameError>
             actual,
         });
     }
-    let stop = frame.get(cs_at + 1).copied().unwrap_or(0);
     if stop != STOP {
         return Err(FrameError::BadStop {
             offset: cs_at + 1,
@@ -130,33 +173,38 @@ fn check_tail(frame: &[u8], from: usize, cs_at: usize) -> Result<(), FrameError>
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Frame<'a> {
     bytes: &'a [u8],
-    format: FrameFormat,
+    fields: Fields,
 }
 
 impl<'a> Frame<'a> {
     /// Check that `buf` is exactly one frame: start and stop bytes, both length fields, the
     /// second start byte and the checksum.
     pub fn new_checked(buf: &'a [u8]) -> Result<Frame<'a>, FrameError> {
-        let (format, len) = check_prefix(buf)?;
+        let (fields, len) = check(buf)?;
         if len < buf.len() {
             return Err(FrameError::TrailingBytes {
                 offset: len,
                 extra: buf.len() - len,
             });
         }
-        Ok(Frame { bytes: buf, format })
+        Ok(Frame { bytes: buf, fields })
     }
 
     /// Check the frame at the front of `buf`; return it and its length, ignoring what follows.
     pub fn parse_prefix(buf: &'a [u8]) -> Result<(Frame<'a>, usize), FrameError> {
-        let (format, len) = check_prefix(buf)?;
-        let bytes = buf.get(..len).unwrap_or(buf);
-        Ok((Frame { bytes, format }, len))
+        let (fields, len) = check(buf)?;
+        let (bytes, _) = buf.split_at_checked(len).ok_or(truncated(len, buf))?;
+        Ok((Frame { bytes, fields }, len))
+    }
+
+    /// The header fields.
+    pub(crate) fn fields(&self) -> Fields {
+        self.fields
     }
 
     /// The format.
     pub fn format(&self) -> FrameFormat {
-        self.format
+        format_of(self.fields, self.bytes.len())
     }
 
     /// The whole frame as received.
@@ -164,31 +212,26 @@ impl<'a> Frame<'a> {
         self.bytes
     }
 
-    /// Offset of the C field, `None` for a single character.
-    fn c_offset(&self) -> Option<usize> {
-        match self.format {
-            FrameFormat::Ack | FrameFormat::Nack => None,
-            FrameFormat::Short => Some(1),
-            FrameFormat::Control | FrameFormat::Long => Some(4),
-        }
-    }
-
     /// The C field, `None` for a single character.
     pub fn control(&self) -> Option<Control> {
-        let at = self.c_offset()?;
-        self.bytes.get(at).map(|b| Control::from_byte(*b))
+        match self.fields {
+            Fields::Short { control, .. } | Fields::Long { control, .. } => Some(control),
+            Fields::Ack | Fields::Nack => None,
+        }
     }
 
     /// The A field, `None` for a single character.
     pub fn address(&self) -> Option<Address> {
-        let at = self.c_offset()? + 1;
-        self.bytes.get(at).map(|b| Address::from_byte(*b))
+        match self.fields {
+            Fields::Short { address, .. } | Fields::Long { address, .. } => Some(address),
+            Fields::Ack | Fields::Nack => None,
+        }
     }
 
     /// The CI field of a control or long frame.
     pub fn ci(&self) -> Option<u8> {
-        match self.format {
-            FrameFormat::Control | FrameFormat::Long => self.bytes.get(6).copied(),
+        match self.fields {
+            Fields::Long { ci, .. } => Some(ci),
             _ => None,
         }
     }
@@ -196,8 +239,9 @@ impl<'a> Frame<'a> {
     /// The user data after the CI field (empty except in a long frame): what the application
     /// layer parses.
     pub fn user_data(&self) -> &'a [u8] {
-        match self.format {
-            FrameFormat::Long => {
+        match self.fields {
+            // 68 L L 68 C A CI, data, CS 16.
+            Fields::Long { .. } => {
                 let end = self.bytes.len().saturating_sub(2);
                 self.bytes.get(7..end).unwrap_or(&[])
             }
@@ -207,13 +251,9 @@ impl<'a> Frame<'a> {
 
     /// The checksum byte, `None` for a single character.
     pub fn checksum(&self) -> Option<u8> {
-        match self.format {
-            FrameFormat::Ack | FrameFormat::Nack => None,
-            _ => self
-                .bytes
-                .len()
-                .checked_sub(2)
-                .and_then(|i| self.bytes.get(i).copied()),
+        match self.fields {
+            Fields::Ack | Fields::Nack => None,
+            _ => self.bytes.iter().rev().nth(1).copied(),
         }
     }
 

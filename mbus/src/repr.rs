@@ -1,6 +1,6 @@
 //! Plain data for a frame: parse a checked [`Frame`] into it, emit it into a buffer.
 
-use crate::frame::{ACK, LONG_START, MAX_DATA_LEN, NACK, SHORT_START, STOP, checksum};
+use crate::frame::{ACK, Fields, LONG_START, MAX_DATA_LEN, NACK, SHORT_START, STOP, checksum};
 use crate::{Address, Control, EmitError, Frame, FrameFormat};
 
 /// One EN 13757-2 frame as plain data, borrowing its user data.
@@ -33,18 +33,20 @@ pub enum Repr<'a> {
 impl<'a> Repr<'a> {
     /// Read a checked frame.
     pub fn parse(frame: &Frame<'a>) -> Repr<'a> {
-        match (frame.format(), frame.control(), frame.address()) {
-            (FrameFormat::Ack, _, _) => Repr::Ack,
-            (FrameFormat::Nack, _, _) => Repr::Nack,
-            (FrameFormat::Short, Some(control), Some(address)) => Repr::Short { control, address },
-            (_, Some(control), Some(address)) => Repr::Long {
+        match frame.fields() {
+            Fields::Ack => Repr::Ack,
+            Fields::Nack => Repr::Nack,
+            Fields::Short { control, address } => Repr::Short { control, address },
+            Fields::Long {
                 control,
                 address,
-                ci: frame.ci().unwrap_or(0),
+                ci,
+            } => Repr::Long {
+                control,
+                address,
+                ci,
                 data: frame.user_data(),
             },
-            // A checked short, control or long frame always has C and A fields.
-            (_, _, _) => Repr::Ack,
         }
     }
 
