@@ -29,6 +29,9 @@ pub struct MasterConfig {
     pub search_retries: u8,
     /// Most telegrams read in one multi-telegram readout (wmbusmeters stops after 10).
     pub max_telegrams: u8,
+    /// Most probes of one secondary scan (a device garbling every answer would otherwise
+    /// turn every probe into a collision).
+    pub max_probes: u32,
     /// Drop the echo of our own request (level converters without echo suppression).
     pub echo: bool,
     /// Whether a telegram asks to be polled again (DIF 0x1F, "more records follow").
@@ -42,6 +45,7 @@ impl Default for MasterConfig {
             retries: 2,
             search_retries: 1,
             max_telegrams: 10,
+            max_probes: 5000,
             echo: false,
             more_follow: more_records_follow,
         }
@@ -116,6 +120,8 @@ pub enum Completion {
         found: u32,
         /// Probes sent (not counting retries).
         probes: u32,
+        /// Whether a secondary scan stopped at [`MasterConfig::max_probes`] with masks left.
+        capped: bool,
     },
 }
 
@@ -348,7 +354,7 @@ impl Master {
             }
             Command::ScanSecondary { start } => {
                 self.op = Op::ScanSecondary {
-                    search: WildcardSearch::new(start),
+                    search: WildcardSearch::with_limit(start, self.cfg.max_probes),
                     mask: start,
                     phase: ReadPhase::Deselect,
                 };
@@ -659,7 +665,11 @@ impl Master {
                     self.push_event(Event::Found(hit));
                 }
                 if current >= last {
-                    self.finish(Ok(Completion::Scanned { found, probes }));
+                    self.finish(Ok(Completion::Scanned {
+                        found,
+                        probes,
+                        capped: false,
+                    }));
                 } else {
                     self.op = Op::ScanPrimary {
                         current: current + 1,
@@ -815,6 +825,7 @@ impl Master {
                         let done = Completion::Scanned {
                             found: search.found(),
                             probes: search.probes(),
+                            capped: search.capped(),
                         };
                         self.finish(Ok(done));
                         return;

@@ -49,22 +49,43 @@ pub struct WildcardSearch {
     found: u32,
     probes: u32,
     duplicates: u32,
+    limit: u32,
+    capped: bool,
 }
 
 impl WildcardSearch {
-    /// A search below `start` (usually [`SecondaryMask::ALL`]).
+    /// A search below `start` (usually [`SecondaryMask::ALL`]), without a probe limit.
     pub fn new(start: SecondaryMask) -> Self {
+        Self::with_limit(start, u32::MAX)
+    }
+
+    /// A search that stops after `limit` probes: a device that garbles every answer would
+    /// otherwise make every probe a collision and the search walk all 15^16 masks.
+    pub fn with_limit(start: SecondaryMask, limit: u32) -> Self {
         WildcardSearch {
             start: Some(start),
             stack: Vec::new(),
             found: 0,
             probes: 0,
             duplicates: 0,
+            limit,
+            capped: false,
         }
+    }
+
+    /// Whether the search stopped at its probe limit with masks left to probe.
+    pub fn capped(&self) -> bool {
+        self.capped
     }
 
     /// The next mask to probe, or `None` when the search is over.
     pub fn next_probe(&mut self) -> Option<SecondaryMask> {
+        if self.probes >= self.limit && (self.start.is_some() || !self.stack.is_empty()) {
+            self.capped = true;
+            self.start = None;
+            self.stack.clear();
+            return None;
+        }
         if let Some(start) = self.start.take() {
             self.probes += 1;
             return Some(start);
@@ -74,6 +95,11 @@ impl WildcardSearch {
             let value = top.next;
             top.next = top.next.saturating_add(1);
             match value {
+                0..=0xE if self.probes >= self.limit => {
+                    self.capped = true;
+                    self.stack.clear();
+                    return None;
+                }
                 0..=0xE => {
                     self.probes += 1;
                     return Some(top.mask.with_nibble(top.pos, value));
@@ -217,6 +243,19 @@ mod tests {
         // nibble F also matches F0's 0. The search reports one unresolvable collision.
         assert_eq!(found, std::vec![f0]);
         assert_eq!(s.duplicates(), 1);
+    }
+
+    #[test]
+    fn a_bus_that_always_collides_stops_at_the_limit() {
+        let mut s = WildcardSearch::with_limit(SecondaryMask::ALL, 100);
+        let mut n = 0;
+        while let Some(m) = s.next_probe() {
+            s.report(m, Probe::Collision);
+            n += 1;
+        }
+        assert_eq!((n, s.probes(), s.capped()), (100, 100, true));
+        let (_, s) = run_search(&[SecondaryAddress::new(1, 2, 3, 4)]);
+        assert!(!s.capped());
     }
 
     #[test]

@@ -495,7 +495,8 @@ fn primary_scan_finds_slaves_collisions_and_ignores_a_stray_byte() {
         t.events.last(),
         Some(&Event::Done(Ok(Completion::Scanned {
             found: 4,
-            probes: 251
+            probes: 251,
+            capped: false
         })))
     );
     // 251 probes; each silent one is sent twice (one search retry), plus the retry after FD.
@@ -546,7 +547,12 @@ fn secondary_scan_narrows_through_collisions_and_hex_nibbles() {
     let t = drive(&mut m, &mut bus, at(0));
     addresses.sort();
     assert_eq!(found_secondaries(&t), addresses);
-    let Some(Event::Done(Ok(Completion::Scanned { found, probes }))) = t.events.last() else {
+    let Some(Event::Done(Ok(Completion::Scanned {
+        found,
+        probes,
+        capped: false,
+    }))) = t.events.last()
+    else {
         panic!("{:?}", t.events.last());
     };
     assert_eq!(*found, 5);
