@@ -43,6 +43,8 @@ struct Tally {
     unit_errors: usize,
     envelope_errors: BTreeMap<&'static str, usize>,
     scanned_frames: usize,
+    dlt645_frames: usize,
+    dlt645_decoded: usize,
 }
 
 fn kind(e: &Error) -> &'static str {
@@ -89,6 +91,14 @@ fn replay() -> Tally {
                                 t.raw += 1;
                             } else {
                                 t.typed += 1;
+                            }
+                            if let Some(frames) = r.unit.dlt645_frames() {
+                                for (_, f) in frames {
+                                    t.dlt645_frames += 1;
+                                    if dlt645::Repr::parse(&f).is_ok() {
+                                        t.dlt645_decoded += 1;
+                                    }
+                                }
                             }
                             let mut out = vec![0; r.buffer_len()];
                             r.emit(&mut out).unwrap();
@@ -143,6 +153,8 @@ fn every_log_line_parses_or_gives_a_typed_error() {
             ("truncated", 10)
         ]
     );
+    // Every DL/T 645 frame carried in a typed data unit decodes with `dlt645`.
+    assert_eq!((t.dlt645_frames, t.dlt645_decoded), (64, 64));
     // The scanner finds every whole frame plus the ones inside run-together captures.
     assert_eq!(t.scanned_frames, 5627);
 }

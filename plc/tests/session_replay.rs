@@ -166,5 +166,12 @@ fn session_replays_the_concentrator_side_of_an_hplc_log() {
     assert_eq!((*index, *protocol), (1, Protocol::Dlt645_2007));
     assert_eq!(frame.len(), 22);
     assert_eq!(&frame[..5], &[0xFE, 0xFE, 0xFE, 0xFE, 0x68]);
-    assert_eq!(frame[12], 0x91, "a DL/T 645-2007 read reply");
+    // Decoded with `dlt645`: the meter's reply to the read of DI 02010100.
+    let (_, f) = qgdw1376_2::dlt645_frames(frame).next().unwrap();
+    let reply = dlt645::Repr::parse(&f).unwrap();
+    assert_eq!(reply.address.to_string(), "000000000006");
+    let dlt645::Body::Reply(rep) = reply.body else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(rep.di(), Some(dlt645::Di(0x0201_0100)));
 }

@@ -135,8 +135,15 @@ fn check(line: &Line) {
             assert!(m.attached.is_empty());
             assert_eq!(m.frame.len(), 17);
             assert_eq!(m.frame[0], 0xFE);
-            // The read DI 0201FF00 travels +0x33 per byte, low byte first.
-            assert_eq!(&m.frame[11..15], &[0x33, 0x32, 0x34, 0x35]);
+            // The embedded request, decoded with `dlt645`: read DI 0201FF00 at 000000000100.
+            let (at, f) = r.unit.dlt645_frames().unwrap().next().unwrap();
+            assert_eq!(at, 1, "after one FE wake-up byte");
+            let req = dlt645::Repr::parse(&f).unwrap();
+            assert_eq!(req.address.to_string(), "000000000100");
+            let dlt645::Body::Request(q) = req.body else {
+                panic!()
+            };
+            assert_eq!(q.di(), Some(dlt645::Di(0x0201_FF00)));
         }
         "P11" => {
             assert!(r.control.prm);
@@ -153,7 +160,15 @@ fn check(line: &Line) {
             assert!(!a.delay_sensitive);
             assert_eq!(a.frame.len(), 20);
             assert_eq!(&a.frame[..4], &[0xFE; 4]);
-            assert_eq!(&a.frame[14..18], &[0x33, 0x34, 0x34, 0x35]);
+            // Decoded with `dlt645`: read DI 02010100 (phase A voltage) at 000000000006.
+            let (at, f) = r.unit.dlt645_frames().unwrap().next().unwrap();
+            assert_eq!(at, 4, "after four FE wake-up bytes");
+            let req = dlt645::Repr::parse(&f).unwrap();
+            assert_eq!(req.address.to_string(), "000000000006");
+            let dlt645::Body::Request(q) = req.body else {
+                panic!()
+            };
+            assert_eq!(q.di(), Some(dlt645::Di(0x0201_0100)));
             assert!(a.attached.is_empty());
         }
         "P15" => {
