@@ -128,6 +128,25 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 }
 
+impl<'a, T: AsRef<[u8]> + ?Sized> Frame<&'a T> {
+    /// The frame from the first 0x68 to the end byte, borrowed for the buffer's lifetime
+    /// (outlives the view).
+    pub fn frame_slice(&self) -> &'a [u8] {
+        let all: &'a [u8] = T::as_ref(self.buffer);
+        all.get(self.start..).unwrap_or(&[])
+    }
+
+    /// DATA as a [`Payload`] borrowed for the buffer's lifetime (outlives the view).
+    pub fn payload(&self) -> Payload<'a> {
+        let n = usize::from(self.data_len());
+        Payload::Wire(
+            self.frame_slice()
+                .get(field::DATA..field::DATA + n)
+                .unwrap_or(&[]),
+        )
+    }
+}
+
 /// Validate `buf`; on success return the offset of the first 0x68.
 fn check(buf: &[u8]) -> Result<usize, Error> {
     let start = buf.iter().take_while(|b| **b == WAKE_UP).count();

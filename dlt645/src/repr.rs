@@ -84,11 +84,13 @@ impl<'a> Repr<'a> {
 
     /// Parse a checked frame; the edition follows from the function code, and 0x03 is read
     /// as 2007 security unless its length only fits the 1997 re-read.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(frame: &'a Frame<&'a T>) -> Result<Repr<'a>, Error> {
+    ///
+    /// The result borrows the frame's buffer, not the view, so the view may be a temporary.
+    pub fn parse<T: AsRef<[u8]> + ?Sized>(frame: &Frame<&'a T>) -> Result<Repr<'a>, Error> {
         Self::parse_as(frame, None)
     }
 
-    /// Parse a checked frame from any buffer type.
+    /// Parse a checked frame over any buffer type (the result borrows the view).
     pub fn parse_frame<T: AsRef<[u8]>>(frame: &'a Frame<T>) -> Result<Repr<'a>, Error> {
         parse_inner(
             frame.address(),
@@ -103,13 +105,13 @@ impl<'a> Repr<'a> {
 
     /// Parse a checked frame, reading the ambiguous code 0x03 as `edition` when given.
     pub fn parse_as<T: AsRef<[u8]> + ?Sized>(
-        frame: &'a Frame<&'a T>,
+        frame: &Frame<&'a T>,
         edition: Option<Edition>,
     ) -> Result<Repr<'a>, Error> {
         parse_inner(
             frame.address(),
             frame.control(),
-            frame.data(),
+            frame.payload(),
             frame.data_offset(),
             frame.len_offset(),
             frame.address_offset(),
@@ -137,7 +139,10 @@ impl<'a> Repr<'a> {
         match &self.body {
             Body::Request(r) => Control::request(r.function().code()),
             Body::Reply(r) => Control::reply(r.function().code(), self.follow),
-            Body::Error { function, .. } => Control::abnormal(function.code()),
+            // An abnormal reply keeps D5 as it came (lossless), though meters leave it 0.
+            Body::Error { function, .. } => {
+                Control(Control::abnormal(function.code()).0 | if self.follow { 0x20 } else { 0 })
+            }
             Body::Other { control, .. } => *control,
         }
     }

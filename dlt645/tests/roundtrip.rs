@@ -417,3 +417,24 @@ fn exercise(bytes: &[u8]) {
         }
     }
 }
+
+/// Found by fuzzing (dlt645_frame): an abnormal reply with D5 set must keep D5 on re-emit.
+#[test]
+fn abnormal_reply_with_follow_bit_re_emits_identically() {
+    let f = [
+        0x68, 0x12, 0x00, 0xFF, 0xFF, 0x0E, 0x20, 0x68, 0xF8, 0x01, 0x12, 0x19, 0x16,
+    ];
+    let frame = Frame::new_checked(&f[..]).unwrap();
+    let repr = Repr::parse(&frame).unwrap();
+    assert!(repr.follow);
+    assert!(matches!(
+        repr.body,
+        Body::Error {
+            function: Function::ChangePassword,
+            ..
+        }
+    ));
+    let mut out = [0u8; 16];
+    let n = repr.emit(&mut out).unwrap();
+    assert_eq!(&out[..n], &f[..]);
+}
