@@ -1,6 +1,8 @@
 //! Secondary addresses (identification number, manufacturer, version, medium) and the
 //! wildcard masks a master selects them with (CI 0x52).
 
+use crate::app::{ByteOrder, LongHeader};
+
 /// The eight bytes that identify a slave on the network layer, in the order of the variable
 /// data header (EN 13757-3, long header): ID (4 bytes packed BCD, LSB first), manufacturer
 /// (2 bytes, LSB first), version, medium.
@@ -68,14 +70,16 @@ impl SecondaryAddress {
         self.0 as u8
     }
 
-    /// The address in the long header (CI 0x72, LSB first) of a variable-data telegram: its
-    /// first 8 user-data bytes. `None` for other CIs or a shorter telegram.
+    /// The address in the long header of a variable-data telegram (CI 0x72, or 0x76 with
+    /// its fields MSB first), read by the application layer. `None` for other CIs or a
+    /// telegram shorter than the header.
     pub fn from_long_header(ci: u8, user_data: &[u8]) -> Option<Self> {
-        if ci != 0x72 {
-            return None;
-        }
-        let bytes: [u8; 8] = user_data.get(..8)?.try_into().ok()?;
-        Some(Self::from_bytes(bytes))
+        let order = match ci {
+            0x72 => ByteOrder::LsbFirst,
+            0x76 => ByteOrder::MsbFirst,
+            _ => return None,
+        };
+        LongHeader::parse(ci, user_data, order).ok().map(Self::from)
     }
 
     /// The 16 nibbles as one number, most significant ID digit first.
@@ -86,6 +90,12 @@ impl SecondaryAddress {
     /// From the 16 nibbles as one number.
     pub const fn from_u64(v: u64) -> Self {
         SecondaryAddress(v)
+    }
+}
+
+impl From<LongHeader> for SecondaryAddress {
+    fn from(h: LongHeader) -> Self {
+        SecondaryAddress::new(h.id.0, h.manufacturer.0, h.version, h.medium)
     }
 }
 
@@ -201,6 +211,19 @@ mod tests {
         assert_eq!(m.nibble(7), 8);
         assert_eq!(m.nibble(8), 0xF);
         assert!(m.is_wildcard());
+    }
+
+    #[test]
+    fn address_of_a_real_long_header() {
+        // libmbus corpus `GWF-MTKcoder.hex`: ID 00182007, GWF, version 0x35, water (7).
+        let data = [
+            0x07, 0x20, 0x18, 0x00, 0xE6, 0x1E, 0x35, 0x07, 0x4C, 0x00, 0x00, 0x00,
+        ];
+        let a = SecondaryAddress::from_long_header(0x72, &data).unwrap();
+        assert_eq!(a, SecondaryAddress::new(0x0018_2007, 0x1EE6, 0x35, 0x07));
+        assert_eq!(a.to_bytes(), data[..8]);
+        assert_eq!(SecondaryAddress::from_long_header(0x78, &data), None);
+        assert_eq!(SecondaryAddress::from_long_header(0x72, &data[..11]), None);
     }
 
     #[test]

@@ -643,3 +643,85 @@ fn send_reports_acknowledgement_and_broadcasts() {
     let t = drive(&mut m, &mut bus, at(1000));
     assert_eq!(t.events, [Event::Done(Ok(Completion::Sent))]);
 }
+
+#[test]
+fn secondary_scan_of_a_bus_of_every_corpus_meter() {
+    // All 49 CI 0x72 telegrams of the libmbus corpus as slaves: 47 distinct addresses with
+    // shared ID prefixes (0000000x, 1234567x, 11xxxxxx) and hex manufacturer nibbles, and two
+    // addresses that appear twice (the same meters captured twice).
+    let mut paths: Vec<_> = fs::read_dir(format!("{CORPUS}/frames"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hex"))
+        .collect();
+    paths.sort();
+    let mut slaves = Vec::new();
+    let mut all = Vec::new();
+    for p in &paths {
+        let f = corpus_frame(p.file_name().unwrap().to_str().unwrap());
+        let frame = Frame::new_checked(&f).unwrap();
+        let Some(a) = SecondaryAddress::from_long_header(frame.ci().unwrap(), frame.user_data())
+        else {
+            continue;
+        };
+        all.push(a);
+        // Distinct latencies: simultaneous answers arrive as separate, garbling bytes.
+        let latency = 20 + slaves.len() as u64;
+        slaves.push(Slave::new(
+            slaves.len() as u8 + 1,
+            a,
+            latency,
+            vec![f.clone()],
+        ));
+    }
+    assert_eq!(slaves.len(), 49);
+    let mut once: Vec<SecondaryAddress> = all
+        .iter()
+        .filter(|a| all.iter().filter(|b| b == a).count() == 1)
+        .copied()
+        .collect();
+    once.sort();
+    let mut twice: Vec<SecondaryAddress> = all
+        .iter()
+        .filter(|a| all.iter().filter(|b| b == a).count() == 2)
+        .copied()
+        .collect();
+    twice.sort();
+    twice.dedup();
+    assert_eq!((once.len(), twice.len()), (45, 2));
+
+    let mut bus = Bus::new(LineTiming::default(), slaves);
+    let mut m = Master::new(MasterConfig::default());
+    m.start(Command::ScanSecondary {
+        start: SecondaryMask::ALL,
+    })
+    .unwrap();
+    let t = drive(&mut m, &mut bus, at(0));
+    assert_eq!(found_secondaries(&t), once);
+    let mut dups: Vec<SecondaryAddress> = t
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Found(Found::DuplicateSecondary(mask)) => {
+                Some(SecondaryAddress::from_u64(mask.as_u64()))
+            }
+            _ => None,
+        })
+        .collect();
+    dups.sort();
+    assert_eq!(dups, twice);
+    let Some(Event::Done(Ok(Completion::Scanned {
+        found,
+        probes,
+        capped: false,
+    }))) = t.events.last()
+    else {
+        panic!("{:?}", t.events.last());
+    };
+    assert_eq!(*found, 45 + 2 * 2);
+    // Printed for the record (`cargo test -- --nocapture`): probes and bus time.
+    println!(
+        "49 slaves: {probes} probes, {} s of bus time at 2400 Bd",
+        t.end / 1000
+    );
+}
