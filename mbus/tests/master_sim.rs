@@ -151,6 +151,9 @@ struct Bus {
     cut_reply_to: Option<(usize, usize)>,
     /// Put a stray byte on the line after the first request to this address.
     noise_after: Option<(u8, u8)>,
+    /// Extra delay of every delivery (a TCP gateway or a USB converter between us and the
+    /// bus), in ms.
+    transport_delay: u64,
 }
 
 impl Bus {
@@ -164,13 +167,16 @@ impl Bus {
             drop_reply_to: None,
             cut_reply_to: None,
             noise_after: None,
+            transport_delay: 0,
         }
     }
 
     fn deliver(&mut self, start: Instant, bytes: &[u8]) {
         // Bytes reach the master 4 at a time, as a UART FIFO hands them over.
         for (i, chunk) in bytes.chunks(4).enumerate() {
-            let at = start + self.timing.transmit_time(i * 4 + chunk.len());
+            let at = start
+                + self.timing.transmit_time(i * 4 + chunk.len())
+                + Duration::millis(self.transport_delay);
             self.queue.push_back((at, chunk.to_vec()));
         }
         self.queue.make_contiguous().sort_by_key(|(t, _)| *t);
@@ -724,4 +730,35 @@ fn secondary_scan_of_a_bus_of_every_corpus_meter() {
         "49 slaves: {probes} probes, {} s of bus time at 2400 Bd",
         t.end / 1000
     );
+}
+
+#[test]
+fn a_gateway_needs_its_margin() {
+    // A TCP gateway adding 600 ms each way (libmbus #135: an Elvaco CMe3000 needs more
+    // than libmbus's default): without a margin every attempt times out.
+    let a = sa(0x1122_3344, 0x2C2D, 1, 4);
+    let run = |timing: LineTiming| {
+        let mut bus = Bus::new(timing, vec![Slave::simple(5, a, 20)]);
+        bus.transport_delay = 600;
+        let mut m = Master::new(MasterConfig {
+            timing,
+            ..MasterConfig::default()
+        });
+        m.start(Command::ReadOut {
+            address: Address::from_byte(5),
+            reset: false,
+        })
+        .unwrap();
+        drive(&mut m, &mut bus, at(0))
+    };
+    let direct = run(LineTiming::default());
+    assert_eq!(
+        direct.events.last(),
+        Some(&Event::Done(Err(MasterError::NoReply {
+            address: Address::from_byte(5)
+        })))
+    );
+    assert_eq!(direct.telegrams.len(), 0);
+    let gateway = run(LineTiming::default().with_margin(LineTiming::MARGIN_TCP));
+    assert_eq!(gateway.telegrams, [telegram(5, a, 5, false)]);
 }
