@@ -38,7 +38,10 @@ struct Level {
 /// position with the values 0..=E. Probing F there would repeat the collided mask, so the F
 /// branch (slaves whose nibble really is F) is walked one position further without a probe,
 /// and only when the values 0..=E did not account for the collision (fewer than two slaves
-/// found under them). A collision that cannot be narrowed further is counted in
+/// found under them). Walking it always would re-probe the whole subtree at every level; the
+/// price of not doing so is that a slave whose nibble is F is missed when two or more slaves
+/// with other values at that position were found (IDs are BCD and never hold F; the other
+/// fields can). A collision that cannot be narrowed further is counted in
 /// [`duplicates`](WildcardSearch::duplicates): two slaves with the same secondary address, or
 /// slaves that differ only where one has the nibble F (no mask can select "exactly F": the
 /// wildcard also matches the other).
