@@ -61,6 +61,21 @@ pub(crate) enum Raw {
     EchoMismatch(usize),
 }
 
+/// What `scan_input` found in the input it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    /// After `skipped` bytes of noise, a frame at `start..end` of the rest.
+    Frame {
+        skipped: usize,
+        start: usize,
+        end: usize,
+    },
+    /// `skipped` bytes of noise, then the beginning of a frame (or nothing): push the rest.
+    Incomplete { skipped: usize },
+    /// The resynchronisation limit was reached after this many bytes.
+    Skipped(usize),
+}
+
 /// Echo check in progress: the bytes sent sit at `buf[N - len..N]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Echo {
@@ -99,6 +114,10 @@ pub struct Deframer<F: Framing, const N: usize> {
     echo: Option<Echo>,
     echo_pending: Option<Raw>,
     desync_pending: Option<usize>,
+    /// A frame found behind noise, relative to `start`, handed out after the noise event.
+    ready: Option<(usize, usize)>,
+    /// Bytes the framing said the buffered partial frame still needs (at least 1).
+    needed: usize,
 }
 
 impl<F: Framing, const N: usize> Deframer<F, N> {
@@ -129,6 +148,8 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             echo: None,
             echo_pending: None,
             desync_pending: None,
+            ready: None,
+            needed: 1,
         }
     }
 
@@ -165,6 +186,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         self.echo = None;
         self.echo_pending = None;
         self.desync_pending = None;
+        self.ready = None;
     }
 
     /// Expect the bytes of `sent` (in order, the slices one after another) to come back first,
@@ -260,6 +282,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             deframer: self,
             rest: bytes,
             now,
+            frame: None,
         }
     }
 
@@ -336,6 +359,54 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         taken
     }
 
+    /// Nothing buffered, expected or pending: the next input can be scanned in place.
+    #[inline]
+    fn idle(&self) -> bool {
+        self.start == self.end
+            && self.consume == 0
+            && self.echo.is_none()
+            && self.gap_pending == 0
+            && self.echo_pending.is_none()
+            && self.desync_pending.is_none()
+            && self.ready.is_none()
+    }
+
+    /// Scan `input` where it lies (the buffer is idle), counting noise as `poll_raw` does.
+    #[inline]
+    fn scan_input(&mut self, input: &[u8], now: Instant) -> Direct {
+        let mut off = 0;
+        loop {
+            let data = input.get(off..).unwrap_or(&[]);
+            if data.is_empty() {
+                return Direct::Incomplete { skipped: off };
+            }
+            self.last_rx = Some(now);
+            let skip = match self.framing.scan(data) {
+                Scan::Frame { start, end } if start < end && end <= data.len() => {
+                    self.noise_run = 0;
+                    return Direct::Frame {
+                        skipped: off,
+                        start,
+                        end,
+                    };
+                }
+                Scan::Incomplete { needed } if data.len() < F::MAX_FRAME_LEN => {
+                    self.needed = needed.max(1);
+                    return Direct::Incomplete { skipped: off };
+                }
+                Scan::Skip(n) if n >= 1 && n <= data.len() => n,
+                _ => 1,
+            };
+            off += skip;
+            self.noise_pending += skip;
+            self.noise_run += skip;
+            if self.noise_run >= self.resync_limit {
+                self.desync_pending = Some(core::mem::take(&mut self.noise_run));
+                return Direct::Skipped(off);
+            }
+        }
+    }
+
     pub(crate) fn poll_raw(&mut self) -> Option<Raw> {
         self.apply_consume();
         if self.gap_pending > 0 {
@@ -344,8 +415,20 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         if let Some(e) = self.echo_pending.take() {
             return Some(e);
         }
-        if let Some(dropped) = self.desync_pending.take() {
+        if let Some(dropped) = self.desync_pending {
+            // The noise that reached the limit comes first.
+            if self.noise_pending > 0 {
+                return Some(Raw::Noise(core::mem::take(&mut self.noise_pending)));
+            }
+            self.desync_pending = None;
             return Some(Raw::Desync(dropped));
+        }
+        if let Some((start, end)) = self.ready.take() {
+            self.consume = end;
+            return Some(Raw::Frame {
+                start: self.start + start,
+                end: self.start + end,
+            });
         }
         loop {
             let data = self.buf.get(self.start..self.end).unwrap_or(&[]);
@@ -354,7 +437,10 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             }
             let skip = match self.framing.scan(data) {
                 Scan::Frame { start, end } if start < end && end <= data.len() => {
+                    self.noise_run = 0;
                     if self.noise_pending > 0 {
+                        // Report the noise first; keep the frame for the next call.
+                        self.ready = Some((start, end));
                         return Some(Raw::Noise(core::mem::take(&mut self.noise_pending)));
                     }
                     let frame = Raw::Frame {
@@ -365,9 +451,10 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
                     self.noise_run = 0;
                     return Some(frame);
                 }
-                Scan::Incomplete { .. }
+                Scan::Incomplete { needed }
                     if data.len() < F::MAX_FRAME_LEN && !(self.start == 0 && self.end == N) =>
                 {
+                    self.needed = needed.max(1);
                     break;
                 }
                 Scan::Skip(n) if n >= 1 && n <= data.len() => n,
@@ -413,22 +500,73 @@ pub struct Feed<'d, 'b, F: Framing, const N: usize> {
     deframer: &'d mut Deframer<F, N>,
     rest: &'b [u8],
     now: Instant,
+    /// A frame found in place at `rest[start..end]`, handed out after the noise before it.
+    frame: Option<(usize, usize)>,
 }
 
 impl<F: Framing, const N: usize> Feed<'_, '_, F, N> {
     /// The next event; `None` once the chunk is used up and no event is left.
     #[allow(clippy::should_implement_trait)] // a lending iterator: events borrow the deframer
+    #[inline]
     pub fn next(&mut self) -> Option<Event<'_>> {
         loop {
             if let Some(raw) = self.deframer.poll_raw() {
                 return Some(self.deframer.event(raw));
             }
+            if let Some((start, end)) = self.frame.take() {
+                return Some(Event::Frame(self.take_input(start, end)));
+            }
             if self.rest.is_empty() {
                 return None;
             }
-            let n = self.deframer.push(self.rest, self.now);
+            // Fast path: with nothing buffered, frames are found in the input itself and
+            // handed out without a copy; only the unfinished tail is copied.
+            if self.deframer.idle() {
+                match self.deframer.scan_input(self.rest, self.now) {
+                    Direct::Frame {
+                        skipped,
+                        start,
+                        end,
+                    } => {
+                        self.rest = self.rest.get(skipped..).unwrap_or(&[]);
+                        if self.deframer.noise_pending == 0 {
+                            return Some(Event::Frame(self.take_input(start, end)));
+                        }
+                        self.frame = Some((start, end));
+                        continue;
+                    }
+                    Direct::Skipped(skipped) => {
+                        self.rest = self.rest.get(skipped..).unwrap_or(&[]);
+                        continue;
+                    }
+                    Direct::Incomplete { skipped } => {
+                        self.rest = self.rest.get(skipped..).unwrap_or(&[]);
+                        // The unfinished tail: all of the rest, shorter than a frame.
+                        let n = self.deframer.push(self.rest, self.now);
+                        self.rest = self.rest.get(n..).unwrap_or(&[]);
+                        continue;
+                    }
+                }
+            }
+            // A partial frame is buffered: give it only the bytes it needs, so that once it
+            // is complete (or dropped) the buffer is empty and the fast path resumes.
+            let want = if self.deframer.echo.is_some() {
+                self.rest.len()
+            } else {
+                self.deframer.needed.min(self.rest.len())
+            };
+            let n = self
+                .deframer
+                .push(self.rest.get(..want).unwrap_or(self.rest), self.now);
             self.rest = self.rest.get(n..).unwrap_or(&[]);
         }
+    }
+
+    /// `rest[start..end]`, and drop `rest[..end]`.
+    fn take_input(&mut self, start: usize, end: usize) -> &[u8] {
+        let rest = self.rest;
+        self.rest = rest.get(end..).unwrap_or(&[]);
+        rest.get(start..end).unwrap_or(&[])
     }
 
     /// Bytes of the chunk not pushed yet.
