@@ -465,7 +465,10 @@ impl Master {
             }
             ex.garbage += self.deframer.take_noise();
         }
-        let heard = ex.frames > 0 || ex.garbage > 0 || self.deframer.pending() > 0;
+        // Bytes held as a possible echo of our request are not the answer yet: the reply
+        // window still runs from the end of the request.
+        let held = self.deframer.pending() > 0 && !self.deframer.echo_pending();
+        let heard = ex.frames > 0 || ex.garbage > 0 || held;
         if heard {
             // Once the answer has begun, only an inter-byte gap ends it (EN 13757-2 allows no
             // pause inside a frame); a converter that cuts a frame short is noticed one gap
