@@ -386,9 +386,10 @@ impl Master {
         Ok(())
     }
 
-    /// Bytes to send now, if any; returns their length in `buf` (which must hold
-    /// [`MAX_FRAME_LEN`](crate::MAX_FRAME_LEN) bytes). Sending is the caller's job; the
-    /// reply timeout runs from `now`.
+    /// Bytes to send now, if any; returns their length in `buf`. Sending is the caller's
+    /// job; the reply timeout runs from `now`. A `buf` of
+    /// [`MAX_FRAME_LEN`](crate::MAX_FRAME_LEN) bytes always suffices; a shorter one that
+    /// cannot take the request ends the command with [`MasterError::Emit`].
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<usize> {
         if self.ready_at.is_some_and(|t| now < t) {
             return None;
@@ -398,7 +399,15 @@ impl Master {
             return None;
         }
         let bytes = self.tx.get(..self.tx_len)?;
-        let out = buf.get_mut(..bytes.len())?;
+        let Some(out) = buf.get_mut(..bytes.len()) else {
+            // The command cannot go on without sending: end it rather than stall.
+            let err = EmitError::BufferTooSmall {
+                needed: bytes.len(),
+                available: buf.len(),
+            };
+            self.finish(Err(MasterError::Emit(err)));
+            return None;
+        };
         out.copy_from_slice(bytes);
         ex.transmitted = true;
         ex.started = false;

@@ -764,3 +764,29 @@ fn a_gateway_needs_its_margin() {
     let gateway = run(LineTiming::default().with_margin(LineTiming::MARGIN_TCP));
     assert_eq!(gateway.telegrams, [telegram(5, a, 5, false)]);
 }
+
+#[test]
+fn a_transmit_buffer_too_small_ends_the_command() {
+    let mut m = Master::new(MasterConfig::default());
+    m.start(Command::ReadSecondary {
+        mask: SecondaryMask::ALL,
+    })
+    .unwrap();
+    let mut small = [0u8; 5];
+    // SND_NKE to 253 fits; the 17-byte selection does not.
+    assert_eq!(m.poll_transmit(at(0), &mut small), Some(5));
+    let t = m.poll_timeout().unwrap();
+    m.handle_timeout(t);
+    let t = m.poll_timeout().unwrap();
+    assert_eq!(m.poll_transmit(t, &mut small), None);
+    assert_eq!(
+        m.poll_event(),
+        Some(Event::Done(Err(MasterError::Emit(
+            wired_mbus::EmitError::BufferTooSmall {
+                needed: 17,
+                available: 5
+            }
+        ))))
+    );
+    assert!(!m.is_busy());
+}
