@@ -208,6 +208,11 @@ impl Dib {
         })
     }
 
+    /// A DIB from an already filled DIFE array (the parser's path: no copy, no checks).
+    pub(crate) fn from_array(dif: u8, difes: [u8; MAX_EXTENSIONS], len: u8) -> Self {
+        Self { dif, difes, len }
+    }
+
     /// Build the shortest DIB for these fields; `None` if they need more than 10 DIFEs.
     ///
     /// The storage number's LSB goes in the DIF, then 4 bits per DIFE; tariff 2 bits and

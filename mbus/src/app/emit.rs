@@ -31,8 +31,8 @@ impl<'a> RecordRepr<'a> {
             return None;
         }
         Some(Self {
-            dib: *r.dib(),
-            vib: *r.vib()?,
+            dib: r.dib(),
+            vib: r.vib()?,
             lvar: r.lvar(),
             value: r.value(),
             order: r.byte_order(),

@@ -447,7 +447,7 @@ fn write_record<S: XmlSink + ?Sized>(w: &mut Out<'_, S>, r: &Record<'_>) -> fmt:
     };
     let (unit, quantity, value) = match (r.kind(), r.vib()) {
         (RecordKind::Data, Some(vib)) => {
-            let Some((unit, quantity, factor, plain)) = lib_vib(vib) else {
+            let Some((unit, quantity, factor, plain)) = lib_vib(&vib) else {
                 return Ok(());
             };
             let value = match value {

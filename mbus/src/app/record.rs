@@ -21,17 +21,27 @@ pub enum RecordKind {
     GlobalReadout,
 }
 
-/// One data record, borrowing its bytes from the telegram.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One data record, borrowing its bytes from the telegram. Small and `Copy`: the DIB, VIB
+/// and value are read from the record's bytes when asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
+    /// The record's bytes, DIF to the end of the data.
+    raw: &'a [u8],
     offset: usize,
-    wire_len: usize,
     kind: RecordKind,
-    dib: Dib,
-    vib: Option<Vib<'a>>,
-    lvar: Option<u8>,
-    data: &'a [u8],
     order: ByteOrder,
+    placement: PlainTextPlacement,
+    ndife: u8,
+    nvife: u8,
+    has_lvar: bool,
+    vif: u8,
+    /// Index of the first VIFE. Indices count from the DIF; the header of a record (DIF to
+    /// the first data byte) is at most 1 + 10 + 1 + 1 + 255 + 10 + 1 bytes, so `u16` holds
+    /// every index.
+    vifes_at: u16,
+    text_at: u16,
+    text_len: u8,
+    data_at: u16,
 }
 
 impl<'a> Record<'a> {
@@ -43,7 +53,12 @@ impl<'a> Record<'a> {
     /// Bytes the record takes in the user data (DIB, VIB, LVAR and data; idle fillers before
     /// it not counted).
     pub fn wire_len(&self) -> usize {
-        self.wire_len
+        self.raw.len()
+    }
+
+    /// The record's bytes as sent.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
     }
 
     /// What kind of record this is.
@@ -51,24 +66,77 @@ impl<'a> Record<'a> {
         self.kind
     }
 
+    fn dif(&self) -> u8 {
+        self.raw.first().copied().unwrap_or(0)
+    }
+
+    fn vif(&self) -> u8 {
+        self.vif
+    }
+
+    fn vife_bytes(&self) -> &'a [u8] {
+        let at = usize::from(self.vifes_at);
+        self.raw
+            .get(at..at + usize::from(self.nvife))
+            .unwrap_or(&[])
+    }
+
+    fn is_time_point(&self) -> bool {
+        let vif = self.vif();
+        // Fast path: no VIFE, so only VIF 0x6C/0x6D can make a time point.
+        if self.nvife == 0 {
+            return vif & 0x7E == 0x6C;
+        }
+        crate::app::unit::is_time_point(vif, self.vife_bytes())
+    }
+
     /// The data information block.
-    pub fn dib(&self) -> &Dib {
-        &self.dib
+    pub fn dib(&self) -> Dib {
+        let mut difes = [0u8; MAX_EXTENSIONS];
+        let n = usize::from(self.ndife);
+        if let (Some(d), Some(s)) = (difes.get_mut(..n), self.raw.get(1..1 + n)) {
+            d.copy_from_slice(s);
+        }
+        Dib::from_array(self.dif(), difes, self.ndife)
     }
 
     /// The value information block (`None` for DIF 0x0F/0x1F/0x7F).
-    pub fn vib(&self) -> Option<&Vib<'a>> {
-        self.vib.as_ref()
+    pub fn vib(&self) -> Option<Vib<'a>> {
+        if self.kind != RecordKind::Data {
+            return None;
+        }
+        let mut vifes = [0u8; MAX_EXTENSIONS];
+        let src = self.vife_bytes();
+        vifes.get_mut(..src.len())?.copy_from_slice(src);
+        let text = if self.text_at != 0 {
+            let at = usize::from(self.text_at);
+            self.raw
+                .get(at..at + usize::from(self.text_len))
+                .unwrap_or(&[])
+        } else {
+            &[]
+        };
+        Some(Vib::from_array(
+            self.vif(),
+            vifes,
+            self.nvife,
+            text,
+            self.placement,
+        ))
     }
 
     /// The LVAR byte of a variable-length record.
     pub fn lvar(&self) -> Option<u8> {
-        self.lvar
+        if self.has_lvar {
+            self.raw.get(usize::from(self.data_at) - 1).copied()
+        } else {
+            None
+        }
     }
 
     /// The data bytes as sent (after the LVAR byte, if any).
     pub fn data(&self) -> &'a [u8] {
-        self.data
+        self.raw.get(usize::from(self.data_at)..).unwrap_or(&[])
     }
 
     /// Byte order of multi-byte values.
@@ -78,7 +146,13 @@ impl<'a> Record<'a> {
 
     /// Quantity, unit and exponent (`None` without a VIB).
     pub fn describe(&self) -> Option<Description> {
-        self.vib.as_ref().map(Vib::describe)
+        if self.kind != RecordKind::Data {
+            return None;
+        }
+        if self.nvife == 0 {
+            return Some(crate::app::unit::describe(self.vif, &[]));
+        }
+        Some(crate::app::unit::describe(self.vif, self.vife_bytes()))
     }
 
     /// Whether a BCD value has a nibble that is not a decimal digit (decoded leniently).
@@ -94,7 +168,7 @@ impl<'a> Record<'a> {
 
     /// The decoded value.
     pub fn value(&self) -> Value<'a> {
-        let data = self.data;
+        let data = self.data();
         match self.kind {
             RecordKind::ManufacturerData | RecordKind::MoreRecordsFollow => {
                 return Value::Manufacturer(data);
@@ -102,8 +176,8 @@ impl<'a> Record<'a> {
             RecordKind::GlobalReadout => return Value::None,
             RecordKind::Data => {}
         }
-        let time = self.vib.as_ref().is_some_and(Vib::is_time_point);
-        match self.dib.coding() {
+        let coding = DataCoding::from_dif(self.dif());
+        match coding {
             DataCoding::NoData | DataCoding::SelectionForReadout | DataCoding::Special => {
                 Value::None
             }
@@ -117,7 +191,7 @@ impl<'a> Record<'a> {
                 Value::Real(f32::from_bits(bits))
             }
             DataCoding::Int16 | DataCoding::Int24 | DataCoding::Int32 | DataCoding::Int48
-                if time =>
+                if self.is_time_point() =>
             {
                 time_value(data, self.order)
             }
@@ -138,7 +212,7 @@ impl<'a> Record<'a> {
                     invalid_digits: !valid,
                 }
             }
-            DataCoding::VariableLength => match self.lvar.unwrap_or(0) {
+            DataCoding::VariableLength => match self.lvar().unwrap_or(0) {
                 0x00..=0xBF => Value::Text(data),
                 l @ 0xC0..=0xDF => {
                     let negative = l >= 0xD0;
@@ -265,10 +339,24 @@ impl<'a> Records<'a> {
         let start = self.pos;
         let dif = self.byte(start)?;
         let offset = self.base + start;
-        let mut i = start + 1;
+        let blank = Record {
+            raw: &[],
+            offset,
+            kind: RecordKind::Data,
+            order: self.opts.byte_order,
+            placement: PlainTextPlacement::AfterVif,
+            ndife: 0,
+            nvife: 0,
+            has_lvar: false,
+            vif: 0,
+            vifes_at: 1,
+            text_at: 0,
+            text_len: 0,
+            data_at: 1,
+        };
         match Special::from_dif(dif) {
             Some(Special::ManufacturerData) | Some(Special::MoreRecordsFollow) => {
-                let rest = self.data.get(i..).unwrap_or(&[]);
+                let raw = self.data.get(start..).unwrap_or(&[]);
                 self.pos = self.data.len();
                 let kind = if dif == 0x1F {
                     self.more = true;
@@ -276,30 +364,15 @@ impl<'a> Records<'a> {
                 } else {
                     RecordKind::ManufacturerData
                 };
-                let dib = Dib::from_parts(dif, &[])?;
-                return Some(Ok(Record {
-                    offset,
-                    wire_len: self.data.len() - start,
-                    kind,
-                    dib,
-                    vib: None,
-                    lvar: None,
-                    data: rest,
-                    order: self.opts.byte_order,
-                }));
+                return Some(Ok(Record { raw, kind, ..blank }));
             }
             Some(Special::GlobalReadout) => {
-                self.pos = i;
-                let dib = Dib::from_parts(dif, &[])?;
+                self.pos = start + 1;
+                let raw = self.data.get(start..start + 1).unwrap_or(&[]);
                 return Some(Ok(Record {
-                    offset,
-                    wire_len: 1,
+                    raw,
                     kind: RecordKind::GlobalReadout,
-                    dib,
-                    vib: None,
-                    lvar: None,
-                    data: &[],
-                    order: self.opts.byte_order,
+                    ..blank
                 }));
             }
             Some(Special::Reserved(dif)) => {
@@ -307,76 +380,74 @@ impl<'a> Records<'a> {
             }
             Some(Special::IdleFiller) | None => {}
         }
+        let rec = self.data.get(start..).unwrap_or(&[]);
+        let byte = |i: usize| rec.get(i).copied();
+        let mut i = 1;
         // DIFE chain.
-        let mut difes = [0u8; MAX_EXTENSIONS];
-        let mut ndife = 0usize;
         let mut ext = dif & 0x80 != 0;
         while ext {
-            let Some(b) = self.byte(i) else {
+            let Some(b) = byte(i) else {
                 return Some(Err(RecordError::TruncatedDib { offset }));
             };
-            let Some(slot) = difes.get_mut(ndife) else {
+            if i > MAX_EXTENSIONS {
                 return Some(Err(RecordError::TooManyDifes { offset }));
-            };
-            *slot = b;
-            ndife += 1;
+            }
             i += 1;
             ext = b & 0x80 != 0;
         }
-        let dib = Dib::from_parts(dif, difes.get(..ndife).unwrap_or(&[]))?;
+        let ndife = (i - 1) as u8;
         // VIF.
-        let Some(vif) = self.byte(i) else {
+        let Some(vif) = byte(i) else {
             return Some(Err(RecordError::TruncatedVib { offset }));
         };
         i += 1;
         let plain = vif & 0x7F == 0x7C;
-        let placement = if plain && vif & 0x80 != 0 {
-            self.choose_placement(i)
+        let placement = if vif == 0xFC {
+            self.choose_placement(start + i)
         } else {
             PlainTextPlacement::AfterVif
         };
-        let mut text: &'a [u8] = &[];
+        let (mut text_at, mut text_len) = (0usize, 0u8);
         if plain && placement == PlainTextPlacement::AfterVif {
-            match self.text_at(i, offset) {
-                Ok((t, next)) => {
-                    text = t;
-                    i = next;
+            match self.text_at(start + i, offset) {
+                Ok((len, next)) => {
+                    text_at = i + 1;
+                    text_len = len;
+                    i = next - start;
                 }
                 Err(e) => return Some(Err(e)),
             }
         }
-        let mut vifes = [0u8; MAX_EXTENSIONS];
-        let mut nvife = 0usize;
+        let vifes_at = i;
         let mut ext = vif & 0x80 != 0;
         while ext {
-            let Some(b) = self.byte(i) else {
+            let Some(b) = byte(i) else {
                 return Some(Err(RecordError::TruncatedVib { offset }));
             };
-            let Some(slot) = vifes.get_mut(nvife) else {
+            if i - vifes_at >= MAX_EXTENSIONS {
                 return Some(Err(RecordError::TooManyVifes { offset }));
-            };
-            *slot = b;
-            nvife += 1;
+            }
             i += 1;
             ext = b & 0x80 != 0;
         }
+        let nvife = (i - vifes_at) as u8;
         if plain && placement == PlainTextPlacement::AfterVifes {
-            match self.text_at(i, offset) {
-                Ok((t, next)) => {
-                    text = t;
-                    i = next;
+            match self.text_at(start + i, offset) {
+                Ok((len, next)) => {
+                    text_at = i + 1;
+                    text_len = len;
+                    i = next - start;
                 }
                 Err(e) => return Some(Err(e)),
             }
         }
-        let vib = Vib::from_parts(vif, vifes.get(..nvife).unwrap_or(&[]), text, placement)?;
         // Data.
-        let coding = dib.coding();
-        let mut lvar = None;
+        let coding = DataCoding::from_dif(dif);
+        let mut has_lvar = false;
         let len = match coding.fixed_len() {
             Some(n) => n,
             None => {
-                let Some(l) = self.byte(i) else {
+                let Some(l) = byte(i) else {
                     return Some(Err(RecordError::TruncatedData {
                         offset,
                         needed: 1,
@@ -384,43 +455,47 @@ impl<'a> Records<'a> {
                     }));
                 };
                 i += 1;
-                lvar = Some(l);
+                has_lvar = true;
                 match lvar_len(l) {
                     Some(n) => n,
                     None => return Some(Err(RecordError::ReservedLvar { offset, lvar: l })),
                 }
             }
         };
-        let available = self.data.len().saturating_sub(i);
-        let Some(data) = self.data.get(i..i + len) else {
+        let available = rec.len().saturating_sub(i);
+        let Some(raw) = rec.get(..i + len) else {
             return Some(Err(RecordError::TruncatedData {
                 offset,
                 needed: len,
                 available,
             }));
         };
-        self.pos = i + len;
+        self.pos = start + i + len;
+        // Indices below 300 (see the field comment): the casts are lossless.
         Some(Ok(Record {
-            offset,
-            wire_len: i + len - start,
-            kind: RecordKind::Data,
-            dib,
-            vib: Some(vib),
-            lvar,
-            data,
-            order: self.opts.byte_order,
+            raw,
+            placement,
+            ndife,
+            nvife,
+            has_lvar,
+            vif,
+            vifes_at: vifes_at as u16,
+            text_at: text_at as u16,
+            text_len,
+            data_at: i as u16,
+            ..blank
         }))
     }
 
-    /// The plain-text unit at `at`: length byte and text; returns the text and the next
-    /// position.
-    fn text_at(&self, at: usize, offset: usize) -> Result<(&'a [u8], usize), RecordError> {
+    /// The plain-text unit at `at`: its length byte; returns the length and the position
+    /// after the text.
+    fn text_at(&self, at: usize, offset: usize) -> Result<(u8, usize), RecordError> {
         let len = self.byte(at).ok_or(RecordError::TruncatedVib { offset })?;
-        let text = self
-            .data
-            .get(at + 1..at + 1 + usize::from(len))
-            .ok_or(RecordError::TruncatedPlainText { offset, len })?;
-        Ok((text, at + 1 + usize::from(len)))
+        let end = at + 1 + usize::from(len);
+        if end > self.data.len() {
+            return Err(RecordError::TruncatedPlainText { offset, len });
+        }
+        Ok((len, end))
     }
 
     /// Decide where the plain text of VIF 0xFC sits, `at` being the byte after the VIF.

@@ -1,7 +1,7 @@
 //! What a VIB means: quantity, unit and power-of-ten exponent (EN 13757-3 tables 10, 12, 14;
 //! m-bus.com 8.4.3 and 8.4.4).
 
-use crate::app::vib::{Combinable, Vib};
+use crate::app::vib::{Combinable, Vib, combinable, exponent_adjustment};
 
 /// The physical unit a value is counted in (scaled by [`Description::exponent`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -218,7 +218,7 @@ const fn d(quantity: Quantity, unit: Unit, exponent: i8) -> Description {
     }
 }
 
-fn duration_nn(n: u8) -> Unit {
+const fn duration_nn(n: u8) -> Unit {
     match n & 0x03 {
         0 => Unit::Second,
         1 => Unit::Minute,
@@ -227,7 +227,7 @@ fn duration_nn(n: u8) -> Unit {
     }
 }
 
-fn duration_pp(n: u8) -> Unit {
+const fn duration_pp(n: u8) -> Unit {
     match n & 0x03 {
         0 => Unit::Hour,
         1 => Unit::Day,
@@ -237,7 +237,7 @@ fn duration_pp(n: u8) -> Unit {
 }
 
 /// Primary VIF table (EN 13757-3 table 10), code with the extension bit cleared.
-fn primary(v: u8) -> Description {
+const fn primary(v: u8) -> Description {
     use Quantity as Q;
     let n = (v & 0x07) as i8;
     let nn = (v & 0x03) as i8;
@@ -275,7 +275,7 @@ fn primary(v: u8) -> Description {
 }
 
 /// First extension table, after VIF 0xFD (EN 13757-3 table 14; m-bus.com 8.4.4 a).
-fn table_fd(v: u8) -> Description {
+const fn table_fd(v: u8) -> Description {
     use Quantity as Q;
     let nn = (v & 0x03) as i8;
     let nnnn = (v & 0x0F) as i8;
@@ -337,7 +337,7 @@ fn table_fd(v: u8) -> Description {
 }
 
 /// Second extension table, after VIF 0xFB (EN 13757-3 table 12; m-bus.com 8.4.4 b).
-fn table_fb(v: u8) -> Description {
+const fn table_fb(v: u8) -> Description {
     use Quantity as Q;
     let n = (v & 0x01) as i8;
     let nn = (v & 0x03) as i8;
@@ -370,29 +370,74 @@ fn table_fb(v: u8) -> Description {
     }
 }
 
+/// One of the three tables, evaluated at compile time for all 128 codes, so a lookup is an
+/// index (the decoder's hot path).
+const fn table(which: u8) -> [Description; 128] {
+    let mut t = [d(Quantity::Energy, Unit::None, 0); 128];
+    let mut i = 0;
+    while i < 128 {
+        let code = i as u8;
+        #[allow(clippy::indexing_slicing)] // i < 128, checked at compile time
+        {
+            t[i] = match which {
+                0 => primary(code),
+                0xFD => table_fd(code),
+                _ => table_fb(code),
+            };
+        }
+        i += 1;
+    }
+    t
+}
+
+const PRIMARY: [Description; 128] = table(0);
+const FD: [Description; 128] = table(0xFD);
+const FB: [Description; 128] = table(0xFB);
+
+fn lookup(t: &[Description; 128], code: u8) -> Description {
+    t.get(usize::from(code & 0x7F)).copied().unwrap_or(d(
+        Quantity::Reserved(0, code),
+        Unit::None,
+        0,
+    ))
+}
+
+/// [`Vib::describe`] on the raw VIF and VIFE bytes.
+pub(crate) fn describe(vif: u8, vifes: &[u8]) -> Description {
+    let first = vifes.first().map(|v| v & 0x7F);
+    let mut base = match (vif, first) {
+        (0xFB, Some(v)) => lookup(&FB, v),
+        (0xFD, Some(v)) => lookup(&FD, v),
+        (0xFB | 0xFD | 0x7B | 0x7D, _) => d(Quantity::Reserved(0, vif & 0x7F), Unit::None, 0),
+        (v, _) => lookup(&PRIMARY, v),
+    };
+    if vifes.is_empty() {
+        return base;
+    }
+    base.exponent = base
+        .exponent
+        .saturating_add(exponent_adjustment(vif, vifes));
+    base
+}
+
+/// [`Vib::is_time_point`] on the raw VIF and VIFE bytes.
+pub(crate) fn is_time_point(vif: u8, vifes: &[u8]) -> bool {
+    let first = vifes.first().map(|v| v & 0x7F);
+    matches!(vif & 0x7F, 0x6C | 0x6D)
+        || (vif == 0xFD && matches!(first, Some(0x30 | 0x70)))
+        || (!vifes.is_empty() && combinable(vif, vifes).any(|c| c == Combinable::StartDateOf))
+}
+
 impl Vib<'_> {
     /// Quantity, unit and exponent of this VIB, combinable multipliers (0x70..0x77, 0x7D)
     /// included.
     pub fn describe(&self) -> Description {
-        let first = self.vifes().first().map(|v| v & 0x7F);
-        let mut base = match (self.vif(), first) {
-            (0xFB, Some(v)) => table_fb(v),
-            (0xFD, Some(v)) => table_fd(v),
-            (0xFB | 0xFD | 0x7B | 0x7D, _) => {
-                d(Quantity::Reserved(0, self.vif() & 0x7F), Unit::None, 0)
-            }
-            (v, _) => primary(v & 0x7F),
-        };
-        base.exponent = base.exponent.saturating_add(self.exponent_adjustment());
-        base
+        describe(self.vif(), self.vifes())
     }
 
     /// Whether the value is a time point: VIF 0x6C/0x6D, FD 0x30 (start of tariff),
     /// FD 0x70 (battery change) or a combinable "start date(-time) of" (0x39).
     pub fn is_time_point(&self) -> bool {
-        let first = self.vifes().first().map(|v| v & 0x7F);
-        matches!(self.vif() & 0x7F, 0x6C | 0x6D)
-            || (self.vif() == 0xFD && matches!(first, Some(0x30 | 0x70)))
-            || self.combinable().any(|c| c == Combinable::StartDateOf)
+        is_time_point(self.vif(), self.vifes())
     }
 }

@@ -296,17 +296,22 @@ impl<'a> Value<'a> {
 
 /// Decode a signed two's complement integer of 1..8 bytes.
 pub fn decode_int(bytes: &[u8], order: ByteOrder) -> i64 {
-    let mut v: u64 = 0;
     let n = bytes.len().min(8);
-    for i in 0..n {
-        let idx = match order {
-            ByteOrder::LsbFirst => n - 1 - i,
-            ByteOrder::MsbFirst => i,
-        };
-        v = (v << 8) | u64::from(bytes.get(idx).copied().unwrap_or(0));
-    }
     if n == 0 {
         return 0;
+    }
+    let mut v: u64 = 0;
+    match order {
+        ByteOrder::LsbFirst => {
+            for &b in bytes.iter().take(n).rev() {
+                v = (v << 8) | u64::from(b);
+            }
+        }
+        ByteOrder::MsbFirst => {
+            for &b in bytes.iter().take(n) {
+                v = (v << 8) | u64::from(b);
+            }
+        }
     }
     let shift = 64 - 8 * n as u32;
     ((v << shift) as i64) >> shift
@@ -340,37 +345,37 @@ pub fn encode_int(v: i64, out: &mut [u8], order: ByteOrder) -> Option<()> {
 
 /// Decode packed BCD (LSB first unless `order` says otherwise), leniently: returns the value
 /// and whether every nibble was a decimal digit (a top nibble F is the minus sign).
+///
+/// Lenient rule (the one libmbus applies, so both agree on field telegrams): a high nibble
+/// above 9 counts 0, a low nibble above 9 counts its hex value.
 pub fn decode_bcd(bytes: &[u8], order: ByteOrder) -> (i64, bool) {
-    let n = bytes.len();
-    let at = |i: usize| -> u8 {
-        let idx = match order {
-            ByteOrder::LsbFirst => i,
-            ByteOrder::MsbFirst => n - 1 - i,
-        };
-        bytes.get(idx).copied().unwrap_or(0)
+    // Most significant byte first.
+    fn fold<'b>(msb_first: impl Iterator<Item = &'b u8>) -> (i64, bool, u8) {
+        let mut v: i64 = 0;
+        let mut valid = true;
+        let mut top = None;
+        for &byte in msb_first {
+            let hi = byte >> 4;
+            let lo = byte & 0x0F;
+            v = v.wrapping_mul(10);
+            if hi < 10 {
+                v = v.wrapping_add(i64::from(hi));
+            } else if !(top.is_none() && hi == 0xF) {
+                valid = false;
+            }
+            if top.is_none() {
+                top = Some(hi);
+            }
+            valid &= lo < 10;
+            v = v.wrapping_mul(10).wrapping_add(i64::from(lo));
+        }
+        (v, valid, top.unwrap_or(0))
+    }
+    let (v, valid, top) = match order {
+        ByteOrder::LsbFirst => fold(bytes.iter().rev()),
+        ByteOrder::MsbFirst => fold(bytes.iter()),
     };
-    let mut v: i64 = 0;
-    let mut valid = true;
-    let top = if n > 0 { at(n - 1) >> 4 } else { 0 };
-    for i in (0..n).rev() {
-        let byte = at(i);
-        let hi = byte >> 4;
-        let lo = byte & 0x0F;
-        v = v.wrapping_mul(10);
-        if hi < 10 {
-            v = v.wrapping_add(i64::from(hi));
-        } else if !(i == n - 1 && hi == 0xF) {
-            valid = false;
-        }
-        if lo > 9 {
-            valid = false;
-        }
-        v = v.wrapping_mul(10).wrapping_add(i64::from(lo));
-    }
-    if top == 0xF {
-        v = v.wrapping_neg();
-    }
-    (v, valid)
+    (if top == 0xF { v.wrapping_neg() } else { v }, valid)
 }
 
 /// Encode `v` as packed BCD into `out` (LSB first unless `order` says otherwise); a

@@ -72,6 +72,24 @@ impl<'a> Vib<'a> {
         })
     }
 
+    /// A VIB from an already filled VIFE array (the parser's path, which has normalized the
+    /// placement and text itself).
+    pub(crate) fn from_array(
+        vif: u8,
+        vifes: [u8; MAX_EXTENSIONS],
+        len: u8,
+        text: &'a [u8],
+        placement: PlainTextPlacement,
+    ) -> Self {
+        Self {
+            vif,
+            vifes,
+            len,
+            text,
+            placement,
+        }
+    }
+
     /// The VIF byte.
     pub fn vif(&self) -> u8 {
         self.vif
@@ -107,33 +125,12 @@ impl<'a> Vib<'a> {
     /// selects an entry of the 0xFB/0xFD tables. Empty for manufacturer-specific VIFs, whose
     /// VIFEs are the manufacturer's own.
     pub fn combinable(&self) -> impl Iterator<Item = Combinable> + '_ {
-        let skip = match self.vif {
-            0xFB | 0xFD => 1,
-            0xFF => usize::MAX,
-            _ => 0,
-        };
-        let mut after_mfr = false;
-        self.vifes().iter().skip(skip).filter_map(move |&v| {
-            // After VIFE 0x7F/0xFF everything is manufacturer specific (table 15).
-            if after_mfr {
-                return None;
-            }
-            let c = Combinable::from_code(v & 0x7F);
-            if c == Combinable::ManufacturerFollows {
-                after_mfr = true;
-            }
-            Some(c)
-        })
+        combinable(self.vif, self.vifes())
     }
 
     /// Power-of-ten adjustment the combinable VIFEs apply (0x70..0x77: 10^(n-6); 0x7D: 10^3).
     pub fn exponent_adjustment(&self) -> i8 {
-        self.combinable()
-            .map(|c| match c {
-                Combinable::Multiplier(e) => e,
-                _ => 0,
-            })
-            .sum()
+        exponent_adjustment(self.vif, self.vifes())
     }
 
     /// Bytes on the wire.
@@ -145,6 +142,39 @@ impl<'a> Vib<'a> {
         };
         1 + usize::from(self.len) + text
     }
+}
+
+/// The combinable VIFEs of a VIF and its VIFE bytes (see [`Vib::combinable`]).
+pub(crate) fn combinable(vif: u8, vifes: &[u8]) -> impl Iterator<Item = Combinable> + '_ {
+    let skip = match vif {
+        0xFB | 0xFD => 1,
+        0xFF => vifes.len(),
+        _ => 0,
+    };
+    // After VIFE 0x7F/0xFF everything is manufacturer specific (table 15).
+    let rest = vifes.get(skip..).unwrap_or(&[]);
+    let end = rest
+        .iter()
+        .position(|v| v & 0x7F == 0x7F)
+        .map_or(rest.len(), |p| p + 1);
+    rest.get(..end)
+        .unwrap_or(&[])
+        .iter()
+        .map(|&v| Combinable::from_code(v & 0x7F))
+}
+
+/// The power of ten the combinable VIFEs multiply by.
+pub(crate) fn exponent_adjustment(vif: u8, vifes: &[u8]) -> i8 {
+    if vifes.is_empty() {
+        return 0;
+    }
+    let mut e = 0i8;
+    for c in combinable(vif, vifes) {
+        if let Combinable::Multiplier(m) = c {
+            e = e.saturating_add(m);
+        }
+    }
+    e
 }
 
 /// A combinable (orthogonal) VIFE code, EN 13757-3 table 15 (m-bus.com 8.4.5).
