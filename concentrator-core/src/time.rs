@@ -64,6 +64,9 @@ const fn days_in_month(year: u16, month: u8) -> u8 {
 /// Seconds in a day.
 const DAY: i64 = 86_400;
 
+/// Days of a common year before the first of each month.
+const DAYS_BEFORE_MONTH: [u16; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
 impl DateTime {
     /// The earliest representable date-time, 2000-01-01 00:00:00.
     pub const MIN: DateTime = DateTime {
@@ -139,18 +142,15 @@ impl DateTime {
 
     /// Days since 2000-01-01 (a Saturday).
     pub fn days_since_2000(&self) -> i64 {
-        let mut days: i64 = 0;
-        let mut y = 2000;
-        while y < self.year {
-            days += if is_leap(y) { 366 } else { 365 };
-            y += 1;
-        }
-        let mut m = 1;
-        while m < self.month {
-            days += i64::from(days_in_month(self.year, m));
-            m += 1;
-        }
-        days + i64::from(self.day) - 1
+        let years = i64::from(self.year) - 2000;
+        // Leap years before this one since 2000 (2000 is leap, 2100 is outside the range).
+        let leaps = (years + 3) / 4;
+        let before_month = DAYS_BEFORE_MONTH
+            .get(usize::from(self.month.saturating_sub(1)))
+            .copied()
+            .unwrap_or(0);
+        let feb29 = i64::from(is_leap(self.year) && self.month > 2);
+        years * 365 + leaps + i64::from(before_month) + feb29 + i64::from(self.day) - 1
     }
 
     /// Seconds since 2000-01-01 00:00:00.
@@ -166,34 +166,36 @@ impl DateTime {
         if secs < 0 {
             return None;
         }
-        let mut days = secs / DAY;
+        let days = secs / DAY;
         let rem = secs % DAY;
-        let mut year = 2000u16;
-        loop {
-            let len = if is_leap(year) { 366 } else { 365 };
-            if days < len {
-                break;
-            }
-            days -= len;
-            year += 1;
-            if year > 2099 {
-                return None;
-            }
+        // Four-year cycles of 1461 days, each starting with a leap year (2000, 2004, ..).
+        let cycle = days / 1461;
+        let in_cycle = days % 1461;
+        let (year_in_cycle, mut day_of_year) = if in_cycle < 366 {
+            (0, in_cycle)
+        } else {
+            (1 + (in_cycle - 366) / 365, (in_cycle - 366) % 365)
+        };
+        let year = 2000 + cycle * 4 + year_in_cycle;
+        if year > 2099 {
+            return None;
         }
+        // `year` is within 2000..=2099 here.
+        let year = year as u16;
         let mut month = 1u8;
-        loop {
+        while month < 12 {
             let len = i64::from(days_in_month(year, month));
-            if days < len {
+            if day_of_year < len {
                 break;
             }
-            days -= len;
+            day_of_year -= len;
             month += 1;
         }
         // Each component is below its bound by construction, so the narrowing casts are exact.
         DateTime::new(
             year,
             month,
-            (days + 1) as u8,
+            (day_of_year + 1) as u8,
             (rem / 3600) as u8,
             (rem % 3600 / 60) as u8,
             (rem % 60) as u8,
@@ -284,5 +286,40 @@ mod tests {
             DateTime::new(2100, 1, 1, 0, 0, 0),
             Err(DateTimeError::Year(2100))
         );
+    }
+
+    #[test]
+    fn every_day_of_the_century_round_trips() {
+        let mut expected = DateTime::MIN;
+        for day in 0..36_525i64 {
+            let d = DateTime::from_seconds_since_2000(day * DAY + 3661).unwrap();
+            assert_eq!(
+                (d.year, d.month, d.day),
+                (expected.year, expected.month, expected.day)
+            );
+            assert_eq!((d.hour, d.minute, d.second), (1, 1, 1));
+            assert_eq!(d.days_since_2000(), day);
+            // The next calendar day, counted the slow way.
+            expected = if expected.day < days_in_month(expected.year, expected.month) {
+                DateTime {
+                    day: expected.day + 1,
+                    ..expected
+                }
+            } else if expected.month < 12 {
+                DateTime {
+                    month: expected.month + 1,
+                    day: 1,
+                    ..expected
+                }
+            } else {
+                DateTime {
+                    year: expected.year + 1,
+                    month: 1,
+                    day: 1,
+                    ..expected
+                }
+            };
+        }
+        assert_eq!(DateTime::from_seconds_since_2000(36_525 * DAY), None);
     }
 }

@@ -266,6 +266,9 @@ impl concentrator_core::Store for VecStore {
 pub(crate) type Store = VecStore;
 pub(crate) type Engine = Concentrator<Store, OffsetClock, 2048>;
 
+/// One input given to the engine: at `.0` ms, bytes `(channel, bytes)` or a timeout call.
+pub(crate) type Input = (u64, Option<(u8, Vec<u8>)>);
+
 /// The whole simulated installation.
 pub(crate) struct Sim {
     pub(crate) engine: Box<Engine>,
@@ -282,6 +285,9 @@ pub(crate) struct Sim {
     /// Most transactions seen in flight on one channel at once (must stay ≤ 1).
     pub(crate) max_in_flight: usize,
     pub(crate) steps: u64,
+    /// Every input given to the engine, in order: `(now, Some((channel, bytes)))` for
+    /// received bytes, `(now, None)` for a timeout call (replayed by the bench).
+    pub(crate) inputs: Vec<Input>,
 }
 
 fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
@@ -360,6 +366,7 @@ impl Sim {
             exchanges: Vec::new(),
             max_in_flight: 0,
             steps: 0,
+            inputs: Vec::new(),
         }
     }
 
@@ -564,6 +571,7 @@ impl Sim {
     /// step bound was hit (a livelock).
     pub(crate) fn run_until(&mut self, limit_ms: u64, mut stop: impl FnMut(&Sim) -> bool) -> bool {
         self.engine.handle_timeout(self.now);
+        self.inputs.push((self.now.ticks(), None));
         self.drain();
         let bound = 10_000_000u64;
         while self.steps < bound {
@@ -593,9 +601,12 @@ impl Sim {
                 self.transcript = fnv(self.transcript, &d.bytes);
                 self.engine
                     .handle_received(ChannelId(d.channel), &d.bytes, self.now);
+                self.inputs
+                    .push((self.now.ticks(), Some((d.channel, d.bytes.clone()))));
                 self.drain();
             }
             self.engine.handle_timeout(self.now);
+            self.inputs.push((self.now.ticks(), None));
             self.drain();
         }
         false
