@@ -215,9 +215,9 @@ struct Exchange {
     fcb: Option<bool>,
     resets_fcb: Option<Address>,
     attempts_left: u8,
-    transmitted: bool,
-    deadline: Instant,
-    started: bool,
+    /// When the answer window (or, once bytes came, the inter-byte gap) closes; `None`
+    /// until the request is handed to the caller.
+    deadline: Option<Instant>,
     frames: u8,
     first: Option<Reply>,
     garbage: usize,
@@ -395,7 +395,7 @@ impl Master {
             return None;
         }
         let ex = self.ex.as_mut()?;
-        if ex.transmitted {
+        if ex.deadline.is_some() {
             return None;
         }
         let bytes = self.tx.get(..self.tx_len)?;
@@ -409,13 +409,11 @@ impl Master {
             return None;
         };
         out.copy_from_slice(bytes);
-        ex.transmitted = true;
-        ex.started = false;
         ex.frames = 0;
         ex.first = None;
         ex.garbage = 0;
         let t = self.cfg.timing;
-        ex.deadline = now + t.transmit_time(bytes.len()) + t.reply_timeout();
+        ex.deadline = Some(now + t.transmit_time(bytes.len()) + t.reply_timeout());
         self.ready_at = None;
         self.deframer.clear();
         if self.cfg.echo {
@@ -427,7 +425,9 @@ impl Master {
     /// When to call [`handle_timeout`](Master::handle_timeout) next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.ex {
-            Some(ex) if ex.transmitted => Some(ex.deadline),
+            Some(Exchange {
+                deadline: Some(d), ..
+            }) => Some(*d),
             Some(_) => self.ready_at,
             None => None,
         }
@@ -444,7 +444,7 @@ impl Master {
         let Some(ex) = self.ex.as_mut() else {
             return;
         };
-        if !ex.transmitted {
+        if ex.deadline.is_none() {
             return;
         }
         let mut complete = false;
@@ -482,8 +482,7 @@ impl Master {
             // Once the answer has begun, only an inter-byte gap ends it (EN 13757-2 allows no
             // pause inside a frame); a converter that cuts a frame short is noticed one gap
             // after its last byte.
-            ex.started = true;
-            ex.deadline = now + gap;
+            ex.deadline = Some(now + gap);
         }
         if complete {
             self.conclude(now);
@@ -493,7 +492,9 @@ impl Master {
     /// The time reached a [`poll_timeout`](Master::poll_timeout) instant.
     pub fn handle_timeout(&mut self, now: Instant) {
         match &self.ex {
-            Some(ex) if ex.transmitted && now >= ex.deadline => self.conclude(now),
+            Some(Exchange {
+                deadline: Some(d), ..
+            }) if now >= *d => self.conclude(now),
             _ => {}
         }
     }
@@ -529,9 +530,7 @@ impl Master {
             fcb: request.fcb(),
             resets_fcb,
             attempts_left: retries,
-            transmitted: false,
-            deadline: Instant::from_ticks(0),
-            started: false,
+            deadline: None,
             frames: 0,
             first: None,
             garbage: 0,
@@ -564,7 +563,7 @@ impl Master {
         };
         if retry && ex.attempts_left > 0 {
             ex.attempts_left -= 1;
-            ex.transmitted = false;
+            ex.deadline = None;
             self.ex = Some(ex);
             return;
         }
