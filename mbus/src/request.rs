@@ -207,8 +207,14 @@ impl<'a> Request<'a> {
                 fcb,
                 subcode,
             } => {
-                let sub = [subcode.unwrap_or(0)];
-                let data: &[u8] = if subcode.is_some() { &sub } else { &[] };
+                let sub;
+                let data: &[u8] = match subcode {
+                    Some(s) => {
+                        sub = [s];
+                        &sub
+                    }
+                    None => &[],
+                };
                 return f(&long(address, fcb, CI_APPLICATION_RESET, data));
             }
             Request::Select { fcb, mask } => {
