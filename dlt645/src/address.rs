@@ -23,6 +23,7 @@ impl Address {
     /// The address of a meter number 0..=999_999_999_999 (digits as printed on the meter).
     ///
     /// Returns `None` above twelve digits.
+    #[inline]
     pub fn from_number(n: u64) -> Option<Address> {
         if n > 999_999_999_999 {
             return None;
@@ -38,16 +39,19 @@ impl Address {
     }
 
     /// The address from its six wire bytes (`A0` first).
+    #[inline]
     pub const fn from_bytes(bytes: [u8; 6]) -> Address {
         Address(bytes)
     }
 
     /// The six wire bytes (`A0` first).
+    #[inline]
     pub const fn as_bytes(&self) -> &[u8; 6] {
         &self.0
     }
 
     /// The address as a number, if all twelve digits are BCD (no wildcard).
+    #[inline]
     pub fn number(&self) -> Option<u64> {
         let mut n = 0u64;
         for b in self.0.iter().rev() {
@@ -57,11 +61,13 @@ impl Address {
     }
 
     /// Is this the broadcast address 999999999999?
+    #[inline]
     pub fn is_broadcast(&self) -> bool {
         *self == Self::BROADCAST
     }
 
     /// Is this the all-AA wildcard?
+    #[inline]
     pub fn is_wildcard(&self) -> bool {
         *self == Self::WILDCARD
     }
@@ -70,17 +76,20 @@ impl Address {
     ///
     /// The wildcard bytes must be the high ones: `AA` fills from A5 downwards (vendor manuals,
     /// e.g. "AAAAAAAAA123" addresses the meter ending in 123).
+    #[inline]
     pub fn is_partial_wildcard(&self) -> bool {
         let aa = self.wildcard_bytes();
         aa > 0 && aa < 6
     }
 
     /// How many high bytes (from A5 down) are the wildcard `AA`.
+    #[inline]
     pub fn wildcard_bytes(&self) -> usize {
         self.0.iter().rev().take_while(|b| **b == 0xAA).count()
     }
 
     /// Is the address well formed: BCD digits, optionally with `AA` in the high bytes?
+    #[inline]
     pub fn is_valid(&self) -> bool {
         let aa = self.wildcard_bytes();
         self.0
@@ -98,6 +107,7 @@ impl Address {
     ///   (State-Grid meter firmware address checks); read address (0x13) and write address
     ///   (0x15) need it.
     /// * Partial wildcards are accepted wherever a real address is.
+    #[inline]
     pub fn allowed_for(&self, function: u8) -> bool {
         if self.is_broadcast() {
             return matches!(function, 0x08 | 0x16 | 0x1D);
@@ -131,6 +141,7 @@ impl core::str::FromStr for Address {
 
     /// Twelve characters, most significant first: digits, or `A` for a wildcard nibble.
     /// Fewer than twelve digits are padded with leading zeros.
+    #[inline]
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.as_bytes();
         if s.is_empty() || s.len() > 12 {
@@ -152,6 +163,7 @@ impl core::str::FromStr for Address {
     }
 }
 
+#[inline]
 fn nibble(c: u8) -> Result<u8, AddressParseError> {
     match c {
         b'0'..=b'9' => Ok(c - b'0'),

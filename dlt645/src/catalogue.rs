@@ -32,6 +32,7 @@ pub enum TimeFormat {
 
 impl TimeFormat {
     /// Bytes on the wire.
+    #[inline]
     pub fn wire_len(self) -> usize {
         match self {
             TimeFormat::YYMMDDWW | TimeFormat::MMDDhhmm => 4,
@@ -44,6 +45,7 @@ impl TimeFormat {
     }
 
     /// The format as the standard writes it.
+    #[inline]
     pub fn pattern(self) -> &'static str {
         match self {
             TimeFormat::YYMMDDWW => "YYMMDDWW",
@@ -93,6 +95,7 @@ pub enum Format {
 
 impl Format {
     /// Bytes of the field.
+    #[inline]
     pub fn wire_len(self) -> usize {
         match self {
             Format::Bcd { len, .. }
@@ -141,6 +144,7 @@ pub struct Layout {
 }
 
 impl Layout {
+    #[inline]
     const fn one(name: &'static str, format: Format) -> Layout {
         Layout {
             name,
@@ -151,6 +155,7 @@ impl Layout {
         }
     }
 
+    #[inline]
     const fn block(name: &'static str, format: Format, block: bool) -> Layout {
         let mut l = Layout::one(name, format);
         if block {
@@ -160,6 +165,7 @@ impl Layout {
     }
 
     /// Bytes of one record.
+    #[inline]
     pub fn record_len(&self) -> usize {
         self.record
             .iter()
@@ -169,6 +175,7 @@ impl Layout {
     }
 }
 
+#[inline]
 const fn bcd(len: u8, exponent: i8, signed: bool, unit: Unit) -> Format {
     Format::Bcd {
         len,
@@ -179,6 +186,7 @@ const fn bcd(len: u8, exponent: i8, signed: bool, unit: Unit) -> Format {
 }
 
 /// Energy quantity of DI2 (and of 0x05 freeze DI1): name, signed, unit.
+#[inline]
 fn energy_kind(k: u8) -> Option<(&'static str, bool, Unit)> {
     Some(match k {
         0x00 => ("combined active energy", true, Unit::KWh),
@@ -196,6 +204,7 @@ fn energy_kind(k: u8) -> Option<(&'static str, bool, Unit)> {
     })
 }
 
+#[inline]
 fn demand_name(k: u8) -> &'static str {
     match k {
         0x00 => "combined active maximum demand",
@@ -212,6 +221,7 @@ fn demand_name(k: u8) -> &'static str {
     }
 }
 
+#[inline]
 fn power_unit(u: Unit) -> Unit {
     match u {
         Unit::KWh => Unit::KW,
@@ -222,6 +232,7 @@ fn power_unit(u: Unit) -> Unit {
 
 /// DI2 of energy/demand DIs: (phase, quantity kind) — totals 00..0A, phase A 15..1E,
 /// B 29..32, C 3D..46 (2007 Appendix A.1).
+#[inline]
 fn split_phase(di2: u8) -> Option<(Option<char>, u8)> {
     match di2 {
         0x00..=0x0A => Some((None, di2)),
@@ -232,6 +243,7 @@ fn split_phase(di2: u8) -> Option<(Option<char>, u8)> {
     }
 }
 
+#[inline]
 fn phase_of(di1: u8) -> Option<char> {
     match di1 {
         1 => Some('A'),
@@ -355,6 +367,7 @@ fn variables(d2: u8, d1: u8, d0: u8) -> Option<Layout> {
     Some(l)
 }
 
+#[inline]
 fn events(d2: u8, d1: u8, d0: u8) -> Option<Layout> {
     let count = bcd(3, 0, false, Unit::None);
     Some(match (d2, d1, d0) {
@@ -447,6 +460,7 @@ fn frozen(d2: u8, d1: u8) -> Option<Layout> {
     })
 }
 
+#[inline]
 fn curve(d1: u8, d0: u8) -> Option<Layout> {
     let (name, format) = match (d1, d0) {
         (0x01, 0x01..=0x03 | 0xFF) => ("voltage", bcd(2, -1, false, Unit::Volt)),
@@ -575,10 +589,9 @@ pub struct Item<'a> {
 pub struct Values<'a> {
     layout: Option<Layout>,
     data: Payload<'a>,
-    pos: usize,
     head_pending: bool,
+    field: u8,
     record: u16,
-    field: usize,
 }
 
 /// Decode the value bytes of a 2007 read reply for `di`. `continuation` is true for the
@@ -586,6 +599,7 @@ pub struct Values<'a> {
 ///
 /// Unknown DIs give one `raw` item; bytes left over after the records (a vendor's extra
 /// `AA`/`DD`, a short field) come as an `extra` raw item. Nothing fails and nothing is lost.
+#[inline]
 pub fn decode(di: Di, data: Payload<'_>, continuation: bool) -> Values<'_> {
     let mut layout = lookup(di);
     if let Some(l) = layout.as_mut().filter(|_| continuation) {
@@ -595,30 +609,33 @@ pub fn decode(di: Di, data: Payload<'_>, continuation: bool) -> Values<'_> {
 }
 
 /// Decode the value bytes of a 1997 read reply for `di`.
+#[inline]
 pub fn decode97(di: Di97, data: Payload<'_>) -> Values<'_> {
     Values::new(lookup97(di), data)
 }
 
 impl<'a> Values<'a> {
+    #[inline]
     fn new(layout: Option<Layout>, data: Payload<'a>) -> Values<'a> {
         Values {
             head_pending: layout.is_some_and(|l| l.head.is_some()),
             layout,
             data,
-            pos: 0,
             record: 0,
             field: 0,
         }
     }
 
     /// The catalogue entry used, if the DI is known.
+    #[inline]
     pub fn layout(&self) -> Option<Layout> {
         self.layout
     }
 
+    #[inline]
     fn rest(&mut self, name: &'static str) -> Option<Item<'a>> {
-        let p = self.data.slice(self.pos, self.data.len())?;
-        self.pos = self.data.len();
+        let p = self.data;
+        self.data = Payload::EMPTY;
         Some(Item {
             name,
             index: self.record,
@@ -626,13 +643,13 @@ impl<'a> Values<'a> {
         })
     }
 
+    #[inline]
     fn take(&mut self, f: Field, index: u16) -> Option<Item<'a>> {
         let n = f.format.wire_len();
-        if self.pos + n > self.data.len() {
+        let Some((bytes, rest)) = self.data.split_at(n) else {
             return self.rest("extra");
-        }
-        let bytes = self.data.slice(self.pos, self.pos + n)?;
-        self.pos += n;
+        };
+        self.data = rest;
         Some(Item {
             name: f.name,
             index,
@@ -645,10 +662,11 @@ impl<'a> Iterator for Values<'a> {
     type Item = Item<'a>;
 
     fn next(&mut self) -> Option<Item<'a>> {
-        if self.pos >= self.data.len() {
+        if self.data.is_empty() {
             return None;
         }
-        let Some(layout) = self.layout else {
+        // Borrow the layout: it is large, and only one field is needed per call.
+        let Some(layout) = &self.layout else {
             return self.rest("raw");
         };
         if self.head_pending {
@@ -660,13 +678,15 @@ impl<'a> Iterator for Values<'a> {
         if layout.repeat == Repeat::Once && self.record > 0 {
             return self.rest("extra");
         }
-        let field = layout.record.get(self.field).copied().flatten();
+        let at = usize::from(self.field);
+        let field = layout.record.get(at).copied().flatten();
+        let last = layout.record.get(at + 1).copied().flatten().is_none();
         let Some(f) = field else {
             return self.rest("extra");
         };
         let index = self.record;
         self.field += 1;
-        if layout.record.get(self.field).copied().flatten().is_none() {
+        if last {
             self.field = 0;
             self.record = self.record.saturating_add(1);
         }
@@ -676,7 +696,13 @@ impl<'a> Iterator for Values<'a> {
 
 /// Decode one field.
 pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
-    let all_ff = !bytes.is_empty() && bytes.iter().all(|b| b == 0xFF);
+    let (raw, wire) = bytes.as_raw();
+    let ff = if wire {
+        0xFF_u8.wrapping_add(bcd::SCRAMBLE)
+    } else {
+        0xFF
+    };
+    let all_ff = !raw.is_empty() && raw.iter().all(|b| *b == ff);
     match format {
         Format::Raw(_) => return Value::Raw(bytes),
         Format::Ascii(_) => return Value::Text(Text(bytes)),
@@ -726,6 +752,7 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
 }
 
 /// Little-endian packed BCD to an integer; with `signed`, bit 7 of the top byte is the sign.
+#[inline]
 fn number(bytes: Payload<'_>, signed: bool) -> Option<i64> {
     let mut n: i64 = 0;
     let mut negative = false;
@@ -810,6 +837,7 @@ fn time(t: TimeFormat, bytes: Payload<'_>) -> Option<Timestamp> {
 impl<'a> crate::Reply<'a> {
     /// The decoded values of a read reply (2007 0x91/0x92, 1997 0x81/0x82/0x83); `None` for
     /// other replies.
+    #[inline]
     pub fn values(&self) -> Option<Values<'a>> {
         match *self {
             crate::Reply::Read { di, data } => Some(decode(di, data, false)),

@@ -14,6 +14,7 @@ pub enum Edition {
 impl Edition {
     /// The edition a function code belongs to, or `None` when the code is the same in both
     /// (0x08 broadcast time; 0x03 is security in 2007 and re-read in 1997) or unknown.
+    #[inline]
     pub fn of_function(function: u8) -> Option<Edition> {
         match function {
             0x11..=0x1D => Some(Edition::V2007),
@@ -44,36 +45,43 @@ impl Control {
     const FOLLOW: u8 = 0x20;
 
     /// A request (D7 = 0) for `function` (only D4..D0 are kept).
+    #[inline]
     pub const fn request(function: u8) -> Control {
         Control(function & 0x1F)
     }
 
     /// A normal reply to `function`, with the follow-up flag as given.
+    #[inline]
     pub const fn reply(function: u8, follow: bool) -> Control {
         Control((function & 0x1F) | Self::REPLY | if follow { Self::FOLLOW } else { 0 })
     }
 
     /// An abnormal (error) reply to `function`.
+    #[inline]
     pub const fn abnormal(function: u8) -> Control {
         Control((function & 0x1F) | Self::REPLY | Self::ABNORMAL)
     }
 
     /// D4..D0, the function code.
+    #[inline]
     pub const fn function(self) -> u8 {
         self.0 & 0x1F
     }
 
     /// D7: is this a reply from a meter?
+    #[inline]
     pub const fn is_reply(self) -> bool {
         self.0 & Self::REPLY != 0
     }
 
     /// D6: is this an abnormal (error) reply?
+    #[inline]
     pub const fn is_abnormal(self) -> bool {
         self.0 & Self::ABNORMAL != 0
     }
 
     /// D5: do follow-up frames exist?
+    #[inline]
     pub const fn has_follow(self) -> bool {
         self.0 & Self::FOLLOW != 0
     }
@@ -196,6 +204,7 @@ impl Function {
     }
 
     /// A short English name ("read", "write address", ...).
+    #[inline]
     pub fn name(self) -> &'static str {
         use Function::*;
         match self {

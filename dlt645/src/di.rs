@@ -9,26 +9,32 @@ pub struct Di(pub u32);
 
 impl Di {
     /// DI3, the class (00 energy, 02 variables, 04 parameters, 05 frozen, 06 load ...).
+    #[inline]
     pub fn di3(self) -> u8 {
         self.0.to_be_bytes()[0]
     }
     /// DI2.
+    #[inline]
     pub fn di2(self) -> u8 {
         self.0.to_be_bytes()[1]
     }
     /// DI1.
+    #[inline]
     pub fn di1(self) -> u8 {
         self.0.to_be_bytes()[2]
     }
     /// DI0.
+    #[inline]
     pub fn di0(self) -> u8 {
         self.0.to_be_bytes()[3]
     }
     /// The plain wire bytes, DI0 first.
+    #[inline]
     pub fn wire(self) -> [u8; 4] {
         self.0.to_le_bytes()
     }
     /// From plain wire bytes, DI0 first.
+    #[inline]
     pub fn from_wire(b: [u8; 4]) -> Di {
         Di(u32::from_le_bytes(b))
     }
@@ -46,18 +52,22 @@ pub struct Di97(pub u16);
 
 impl Di97 {
     /// DI1 (high byte).
+    #[inline]
     pub fn di1(self) -> u8 {
         self.0.to_be_bytes()[0]
     }
     /// DI0 (low byte).
+    #[inline]
     pub fn di0(self) -> u8 {
         self.0.to_be_bytes()[1]
     }
     /// The plain wire bytes, DI0 first.
+    #[inline]
     pub fn wire(self) -> [u8; 2] {
         self.0.to_le_bytes()
     }
     /// From plain wire bytes, DI0 first.
+    #[inline]
     pub fn from_wire(b: [u8; 2]) -> Di97 {
         Di97(u16::from_le_bytes(b))
     }

@@ -26,6 +26,7 @@ mod field {
 
 /// The checksum: sum mod 256 of every byte from the first 0x68 to the last DATA byte
 /// (2007 §4.6; wake-up bytes are not counted).
+#[inline]
 pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b))
 }
@@ -47,35 +48,51 @@ impl<T: AsRef<[u8]>> Frame<T> {
     /// The buffer must hold optional `FE` bytes and exactly one frame: start bytes at their
     /// places, `12 + L` bytes, the right checksum and the end byte 0x16, nothing after it.
     /// Checks run in wire order, so the error names the first faulty byte.
+    #[inline]
     pub fn new_checked(buffer: T) -> Result<Frame<T>, Error> {
         let start = check(buffer.as_ref())?;
         Ok(Frame { buffer, start })
     }
 
+    /// Wrap bytes that [`scan`](crate::scan::scan) has just answered `Scan::Frame` for: the
+    /// same checks already passed (start bytes, length, checksum, end byte, nothing after),
+    /// so they are not run twice.
+    #[inline]
+    pub(crate) fn from_scanned(buffer: T) -> Frame<T> {
+        debug_assert!(check(buffer.as_ref()) == Ok(0));
+        Frame { buffer, start: 0 }
+    }
+
     /// Consume the view and give the buffer back.
+    #[inline]
     pub fn into_inner(self) -> T {
         self.buffer
     }
 
+    #[inline]
     fn bytes(&self) -> &[u8] {
         self.buffer.as_ref().get(self.start..).unwrap_or(&[])
     }
 
+    #[inline]
     fn byte(&self, i: usize) -> u8 {
         self.bytes().get(i).copied().unwrap_or(0)
     }
 
     /// How many wake-up bytes preceded the frame.
+    #[inline]
     pub fn preamble_len(&self) -> usize {
         self.start
     }
 
     /// The frame from the first 0x68 to the end byte.
+    #[inline]
     pub fn frame_bytes(&self) -> &[u8] {
         self.bytes()
     }
 
     /// The meter address.
+    #[inline]
     pub fn address(&self) -> Address {
         let mut a = [0u8; 6];
         if let Some(src) = self.bytes().get(field::ADDRESS..field::ADDRESS + 6) {
@@ -85,16 +102,19 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// The control byte.
+    #[inline]
     pub fn control(&self) -> Control {
         Control(self.byte(field::CONTROL))
     }
 
     /// The length byte L (DATA bytes).
+    #[inline]
     pub fn data_len(&self) -> u8 {
         self.byte(field::LEN)
     }
 
     /// DATA as it is on the wire (scrambled, +0x33).
+    #[inline]
     pub fn wire_data(&self) -> &[u8] {
         let n = usize::from(self.data_len());
         self.bytes()
@@ -103,26 +123,31 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// DATA as a [`Payload`] that unscrambles as it is read, without copying.
+    #[inline]
     pub fn data(&self) -> Payload<'_> {
         Payload::Wire(self.wire_data())
     }
 
     /// The checksum byte.
+    #[inline]
     pub fn checksum(&self) -> u8 {
         self.byte(field::DATA + usize::from(self.data_len()))
     }
 
     /// Offset in the original buffer of DATA's first byte (for error offsets).
+    #[inline]
     pub fn data_offset(&self) -> usize {
         self.start + field::DATA
     }
 
     /// Offset in the original buffer of the length byte.
+    #[inline]
     pub fn len_offset(&self) -> usize {
         self.start + field::LEN
     }
 
     /// Offset in the original buffer of the first address byte.
+    #[inline]
     pub fn address_offset(&self) -> usize {
         self.start + field::ADDRESS
     }
@@ -131,12 +156,14 @@ impl<T: AsRef<[u8]>> Frame<T> {
 impl<'a, T: AsRef<[u8]> + ?Sized> Frame<&'a T> {
     /// The frame from the first 0x68 to the end byte, borrowed for the buffer's lifetime
     /// (outlives the view).
+    #[inline]
     pub fn frame_slice(&self) -> &'a [u8] {
         let all: &'a [u8] = T::as_ref(self.buffer);
         all.get(self.start..).unwrap_or(&[])
     }
 
     /// DATA as a [`Payload`] borrowed for the buffer's lifetime (outlives the view).
+    #[inline]
     pub fn payload(&self) -> Payload<'a> {
         let n = usize::from(self.data_len());
         Payload::Wire(

@@ -22,21 +22,25 @@ impl<'a> Payload<'a> {
     pub const EMPTY: Payload<'static> = Payload::Plain(&[]);
 
     /// Number of bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.raw().len()
     }
 
     /// Is it empty?
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.raw().is_empty()
     }
 
+    #[inline]
     fn raw(&self) -> &'a [u8] {
         match *self {
             Payload::Plain(b) | Payload::Wire(b) => b,
         }
     }
 
+    #[inline]
     fn unscramble(&self, b: u8) -> u8 {
         match self {
             Payload::Plain(_) => b,
@@ -45,11 +49,13 @@ impl<'a> Payload<'a> {
     }
 
     /// The plain byte at `i`.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<u8> {
         self.raw().get(i).map(|b| self.unscramble(*b))
     }
 
     /// The plain bytes in order.
+    #[inline]
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = u8> + ExactSizeIterator + use<'a> {
         let wire = matches!(self, Payload::Wire(_));
         self.raw()
@@ -58,6 +64,7 @@ impl<'a> Payload<'a> {
     }
 
     /// Bytes `range`, or `None` if out of bounds.
+    #[inline]
     pub fn slice(&self, from: usize, to: usize) -> Option<Payload<'a>> {
         let r = self.raw().get(from..to)?;
         Some(match self {
@@ -67,24 +74,24 @@ impl<'a> Payload<'a> {
     }
 
     /// Split at `n`, or `None` if shorter than `n`.
+    #[inline]
     pub fn split_at(&self, n: usize) -> Option<(Payload<'a>, Payload<'a>)> {
         Some((self.slice(0, n)?, self.slice(n, self.len())?))
     }
 
     /// The first `N` plain bytes as an array.
+    #[inline]
     pub fn array<const N: usize>(&self) -> Option<[u8; N]> {
-        let mut a = [0u8; N];
-        if self.len() < N {
-            return None;
-        }
-        for (d, s) in a.iter_mut().zip(self.iter()) {
-            *d = s;
-        }
-        Some(a)
+        let raw: [u8; N] = self.raw().get(..N)?.try_into().ok()?;
+        Some(match self {
+            Payload::Plain(_) => raw,
+            Payload::Wire(_) => raw.map(|b| b.wrapping_sub(SCRAMBLE)),
+        })
     }
 
     /// Copy the plain bytes into `out` (which must be at least [`len`](Self::len) long);
     /// returns the number copied.
+    #[inline]
     pub fn copy_to(&self, out: &mut [u8]) -> usize {
         let mut n = 0;
         for (d, s) in out.iter_mut().zip(self.iter()) {
@@ -95,12 +102,14 @@ impl<'a> Payload<'a> {
     }
 
     /// The bytes as given, and whether they are scrambled.
+    #[inline]
     pub fn as_raw(&self) -> (&'a [u8], bool) {
         (self.raw(), matches!(self, Payload::Wire(_)))
     }
 }
 
 impl PartialEq for Payload<'_> {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
     }

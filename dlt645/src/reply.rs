@@ -77,6 +77,7 @@ pub enum Reply<'a> {
 
 impl<'a> Reply<'a> {
     /// The function this reply answers.
+    #[inline]
     pub fn function(&self) -> Function {
         match self {
             Reply::Security { .. } => Function::Security,
@@ -96,6 +97,7 @@ impl<'a> Reply<'a> {
     }
 
     /// The DI of a data reply (2007).
+    #[inline]
     pub fn di(&self) -> Option<Di> {
         match self {
             Reply::Security { di, .. } | Reply::Read { di, .. } | Reply::ReadFollow { di, .. } => {
@@ -106,6 +108,7 @@ impl<'a> Reply<'a> {
     }
 
     /// The DI of a data reply (1997).
+    #[inline]
     pub fn di97(&self) -> Option<Di97> {
         match self {
             Reply::Read97 { di, .. }
@@ -116,6 +119,7 @@ impl<'a> Reply<'a> {
     }
 
     /// The value bytes of a data reply (after the DI, without SEQ).
+    #[inline]
     pub fn data(&self) -> Option<Payload<'a>> {
         match self {
             Reply::Security { data, .. }
@@ -129,6 +133,7 @@ impl<'a> Reply<'a> {
     }
 
     /// The sequence number of a 2007 follow-up reply.
+    #[inline]
     pub fn seq(&self) -> Option<u8> {
         match self {
             Reply::ReadFollow { seq, .. } => Some(*seq),
@@ -137,6 +142,7 @@ impl<'a> Reply<'a> {
     }
 
     /// DATA length of this reply.
+    #[inline]
     pub fn data_len(&self) -> usize {
         match self {
             Reply::Security { data, .. } | Reply::Read { data, .. } => 4 + data.len(),
@@ -299,11 +305,13 @@ impl<'a> Reply<'a> {
     }
 
     /// Does this function get a normal reply without data?
+    #[inline]
     pub fn is_ack_function(f: Function) -> bool {
         ack_function(f)
     }
 }
 
+#[inline]
 fn ack_function(f: Function) -> bool {
     matches!(
         f,

@@ -56,6 +56,7 @@ pub struct Repr<'a> {
 
 impl<'a> Repr<'a> {
     /// A request to `address`.
+    #[inline]
     pub fn request(address: Address, request: Request<'a>) -> Repr<'a> {
         Repr {
             address,
@@ -65,6 +66,7 @@ impl<'a> Repr<'a> {
     }
 
     /// A normal reply from `address`, without follow-up.
+    #[inline]
     pub fn reply(address: Address, reply: Reply<'a>) -> Repr<'a> {
         Repr {
             address,
@@ -74,6 +76,7 @@ impl<'a> Repr<'a> {
     }
 
     /// An abnormal reply from `address`.
+    #[inline]
     pub fn error(address: Address, function: Function, word: ErrorWord) -> Repr<'a> {
         Repr {
             address,
@@ -86,11 +89,13 @@ impl<'a> Repr<'a> {
     /// as 2007 security unless its length only fits the 1997 re-read.
     ///
     /// The result borrows the frame's buffer, not the view, so the view may be a temporary.
+    #[inline]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(frame: &Frame<&'a T>) -> Result<Repr<'a>, Error> {
         Self::parse_as(frame, None)
     }
 
     /// Parse a checked frame over any buffer type (the result borrows the view).
+    #[inline]
     pub fn parse_frame<T: AsRef<[u8]>>(frame: &'a Frame<T>) -> Result<Repr<'a>, Error> {
         parse_inner(
             frame.address(),
@@ -104,6 +109,7 @@ impl<'a> Repr<'a> {
     }
 
     /// Parse a checked frame, reading the ambiguous code 0x03 as `edition` when given.
+    #[inline]
     pub fn parse_as<T: AsRef<[u8]> + ?Sized>(
         frame: &Frame<&'a T>,
         edition: Option<Edition>,
@@ -120,6 +126,7 @@ impl<'a> Repr<'a> {
     }
 
     /// The function of the frame.
+    #[inline]
     pub fn function(&self) -> Function {
         match &self.body {
             Body::Request(r) => r.function(),
@@ -130,11 +137,13 @@ impl<'a> Repr<'a> {
     }
 
     /// The edition, or `None` when the frame is the same in both (0x08) or unknown.
+    #[inline]
     pub fn edition(&self) -> Option<Edition> {
         function_edition(self.function())
     }
 
     /// The control byte this representation emits.
+    #[inline]
     pub fn control(&self) -> Control {
         match &self.body {
             Body::Request(r) => Control::request(r.function().code()),
@@ -148,10 +157,12 @@ impl<'a> Repr<'a> {
     }
 
     /// Is this a reply (normal or abnormal)?
+    #[inline]
     pub fn is_reply(&self) -> bool {
         self.control().is_reply()
     }
 
+    #[inline]
     fn data_len(&self) -> usize {
         match &self.body {
             Body::Request(r) => r.data_len(),
@@ -162,6 +173,7 @@ impl<'a> Repr<'a> {
     }
 
     /// Bytes [`emit`](Self::emit) writes (no wake-up bytes).
+    #[inline]
     pub fn buffer_len(&self) -> usize {
         OVERHEAD + self.data_len()
     }
@@ -244,6 +256,7 @@ impl<'a> Repr<'a> {
 }
 
 /// The edition a function belongs to, `None` for 0x08 and unknown codes.
+#[inline]
 pub fn function_edition(f: Function) -> Option<Edition> {
     match f {
         Function::BroadcastTime | Function::Unknown(_) => None,
@@ -260,6 +273,7 @@ pub fn function_edition(f: Function) -> Option<Edition> {
 }
 
 /// Would `parse` read this control byte as a Request/Reply/Error body (rather than Other)?
+#[inline]
 fn known_body(c: Control) -> bool {
     let code = c.function();
     let defined = code == 0x03 || code == 0x08 || Edition::of_function(code).is_some();
@@ -276,6 +290,7 @@ fn known_body(c: Control) -> bool {
 impl Address {
     /// [`Address::allowed_for`] for a named function; 1997 functions follow the same
     /// broadcast rule (only 0x08 may be broadcast), with no wildcard restriction.
+    #[inline]
     pub fn allowed_for_request(&self, f: Function) -> bool {
         match function_edition(f) {
             Some(Edition::V1997) => !self.is_broadcast(),

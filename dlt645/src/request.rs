@@ -175,10 +175,12 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     pub(crate) fn new(p: Payload<'a>, base: usize) -> Self {
         Reader { p, base, pos: 0 }
     }
 
+    #[inline]
     pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
         let a = self
             .p
@@ -189,27 +191,33 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, Error> {
         let [b] = self.array::<1>()?;
         Ok(b)
     }
 
+    #[inline]
     pub(crate) fn di(&mut self) -> Result<Di, Error> {
         Ok(Di::from_wire(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn di97(&mut self) -> Result<Di97, Error> {
         Ok(Di97::from_wire(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn password(&mut self) -> Result<Password, Error> {
         Ok(Password::from_wire(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn operator(&mut self) -> Result<Operator, Error> {
         Ok(Operator(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn code_at(&self, back: usize, found: u8) -> Error {
         Error::BadCode {
             offset: self.base + self.pos - back,
@@ -217,33 +225,39 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn date_time(&mut self) -> Result<DateTime, Error> {
         let t = DateTime::parse(&self.p, self.pos, self.base)?;
         self.pos += 6;
         Ok(t)
     }
 
+    #[inline]
     pub(crate) fn minute_time(&mut self) -> Result<MinuteTime, Error> {
         let t = MinuteTime::parse(&self.p, self.pos, self.base)?;
         self.pos += 5;
         Ok(t)
     }
 
+    #[inline]
     pub(crate) fn freeze_time(&mut self) -> Result<FreezeTime, Error> {
         let t = FreezeTime::parse(&self.p, self.pos, self.base)?;
         self.pos += 4;
         Ok(t)
     }
 
+    #[inline]
     pub(crate) fn baud(&mut self) -> Result<Baud, Error> {
         let z = self.u8()?;
         Baud::from_word(z).ok_or(self.code_at(1, z))
     }
 
+    #[inline]
     pub(crate) fn address(&mut self) -> Result<crate::Address, Error> {
         Ok(crate::Address(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn rest(&mut self) -> Payload<'a> {
         let r = self
             .p
@@ -253,6 +267,7 @@ impl<'a> Reader<'a> {
         r
     }
 
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.p.len().saturating_sub(self.pos)
     }
@@ -265,10 +280,12 @@ pub(crate) struct Writer<'b> {
 }
 
 impl<'b> Writer<'b> {
+    #[inline]
     pub(crate) fn new(buf: &'b mut [u8]) -> Self {
         Writer { buf, pos: 0 }
     }
 
+    #[inline]
     pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let dst =
             self.buf
@@ -281,6 +298,7 @@ impl<'b> Writer<'b> {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn payload(&mut self, p: &Payload<'_>) -> Result<(), Error> {
         let dst = self
             .buf
@@ -326,6 +344,7 @@ impl<'a> Request<'a> {
     }
 
     /// The DI this request names, if any (2007).
+    #[inline]
     pub fn di(&self) -> Option<Di> {
         use Request::*;
         match self {
@@ -342,6 +361,7 @@ impl<'a> Request<'a> {
     }
 
     /// The DI this request names, if any (1997).
+    #[inline]
     pub fn di97(&self) -> Option<Di97> {
         use Request::*;
         match self {
@@ -351,6 +371,7 @@ impl<'a> Request<'a> {
     }
 
     /// DATA length of this request.
+    #[inline]
     pub fn data_len(&self) -> usize {
         use Request::*;
         match self {

@@ -106,6 +106,7 @@ pub struct Scanner<const N: usize = MAX_SCAN_LEN> {
 }
 
 impl<const N: usize> Default for Scanner<N> {
+    #[inline]
     fn default() -> Self {
         Self::new()
     }
@@ -115,6 +116,7 @@ impl<const N: usize> Scanner<N> {
     const BIG_ENOUGH: () = assert!(N >= MAX_SCAN_LEN, "Scanner buffer below MAX_SCAN_LEN");
 
     /// An empty scanner.
+    #[inline]
     pub const fn new() -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::BIG_ENOUGH;
@@ -128,6 +130,7 @@ impl<const N: usize> Scanner<N> {
 
     /// Append bytes; returns how many were taken (fewer than `bytes.len()` only when the
     /// buffer is full: drain frames with [`next_frame`](Self::next_frame) and push the rest).
+    #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> usize {
         if self.head > 0 && self.len + bytes.len() > N {
             self.buf.copy_within(self.head..self.len, 0);
@@ -156,7 +159,7 @@ impl<const N: usize> Scanner<N> {
                     self.dropped += start.saturating_sub(crate::scan::MAX_PREAMBLE.min(start));
                     self.head = e;
                     let bytes = self.buf.get(s..e)?;
-                    return Frame::new_checked(bytes).ok();
+                    return Some(Frame::from_scanned(bytes));
                 }
                 Scan::Skip(n) => {
                     let n = n.min(self.len - self.head).max(1);
@@ -181,17 +184,20 @@ impl<const N: usize> Scanner<N> {
     }
 
     /// Bytes waiting in the buffer (an incomplete frame or unscanned input).
+    #[inline]
     pub fn pending(&self) -> usize {
         self.len - self.head
     }
 
     /// Noise bytes dropped so far (wake-up bytes in front of frames are not counted unless
     /// there were more than [`MAX_PREAMBLE`]).
+    #[inline]
     pub fn dropped(&self) -> usize {
         self.dropped
     }
 
     /// Forget everything buffered (after a timeout, before a new request).
+    #[inline]
     pub fn clear(&mut self) {
         self.head = 0;
         self.len = 0;
@@ -200,6 +206,7 @@ impl<const N: usize> Scanner<N> {
 
 /// Split a complete byte slice into frames; noise is skipped. An iterator over
 /// `(offset, frame)` that borrows `bytes`, for captures already in memory.
+#[inline]
 pub fn frames(bytes: &[u8]) -> Frames<'_> {
     Frames { rest: bytes, at: 0 }
 }
@@ -225,9 +232,7 @@ impl<'a> Iterator for Frames<'a> {
                     let at = self.at + start;
                     self.rest = self.rest.get(end..).unwrap_or(&[]);
                     self.at += end;
-                    if let Ok(f) = Frame::new_checked(bytes) {
-                        return Some((at, f));
-                    }
+                    return Some((at, Frame::from_scanned(bytes)));
                 }
                 Scan::Skip(n) => {
                     let n = n.min(self.rest.len());

@@ -6,6 +6,7 @@ use crate::bcd;
 use crate::{Error, Payload};
 
 /// Read `N` BCD bytes from `p` at `at`; error offsets start at `base + at`.
+#[inline]
 pub(crate) fn bcd_fields<const N: usize>(
     p: &Payload<'_>,
     at: usize,
@@ -22,10 +23,12 @@ pub(crate) fn bcd_fields<const N: usize>(
     Ok(out)
 }
 
+#[inline]
 pub(crate) fn enc(v: u8, field: &'static str) -> Result<u8, Error> {
     bcd::encode(v).ok_or(Error::BadField { field })
 }
 
+#[inline]
 fn year2(year: u16) -> Result<u8, Error> {
     if (2000..=2099).contains(&year) {
         Ok((year - 2000) as u8)
@@ -56,6 +59,7 @@ pub struct DateTime {
 }
 
 impl DateTime {
+    #[inline]
     pub(crate) fn parse(p: &Payload<'_>, at: usize, base: usize) -> Result<DateTime, Error> {
         let [ss, mm, hh, dd, mo, yy] = bcd_fields::<6>(p, at, base)?;
         Ok(DateTime {
@@ -68,6 +72,7 @@ impl DateTime {
         })
     }
 
+    #[inline]
     pub(crate) fn wire(&self) -> Result<[u8; 6], Error> {
         Ok([
             enc(self.second, "second")?,
@@ -108,6 +113,7 @@ pub struct MinuteTime {
 }
 
 impl MinuteTime {
+    #[inline]
     pub(crate) fn parse(p: &Payload<'_>, at: usize, base: usize) -> Result<MinuteTime, Error> {
         let [mm, hh, dd, mo, yy] = bcd_fields::<5>(p, at, base)?;
         Ok(MinuteTime {
@@ -119,6 +125,7 @@ impl MinuteTime {
         })
     }
 
+    #[inline]
     pub(crate) fn wire(&self) -> Result<[u8; 5], Error> {
         Ok([
             enc(self.minute, "minute")?,
@@ -165,6 +172,7 @@ impl FreezeTime {
         minute: 99,
     };
 
+    #[inline]
     pub(crate) fn parse(p: &Payload<'_>, at: usize, base: usize) -> Result<FreezeTime, Error> {
         let [mm, hh, dd, mo] = bcd_fields::<4>(p, at, base)?;
         Ok(FreezeTime {
@@ -175,6 +183,7 @@ impl FreezeTime {
         })
     }
 
+    #[inline]
     pub(crate) fn wire(&self) -> Result<[u8; 4], Error> {
         Ok([
             enc(self.minute, "minute")?,

@@ -50,6 +50,7 @@ pub enum Unit {
 
 impl Unit {
     /// The symbol ("kWh", "V", ...); empty for [`Unit::None`].
+    #[inline]
     pub fn symbol(self) -> &'static str {
         match self {
             Unit::None => "",
@@ -92,6 +93,7 @@ pub struct Decimal {
 
 impl Decimal {
     /// An approximation for display or plotting (never for arithmetic on readings).
+    #[inline]
     pub fn to_f64(self) -> f64 {
         let mut v = self.mantissa as f64;
         let mut e = self.exponent;
@@ -161,6 +163,7 @@ pub struct Text<'a>(pub Payload<'a>);
 impl<'a> Text<'a> {
     /// The characters in reading order (the wire reversed), padding (NUL, space, FF)
     /// dropped from both ends; bytes above 0x7E show as `?`.
+    #[inline]
     pub fn chars(&self) -> impl Iterator<Item = char> + use<'a> {
         let bytes = self.0;
         let pad = |b: u8| b == 0 || b == b' ' || b == 0xFF;
@@ -245,11 +248,13 @@ pub struct Status {
 
 impl Status {
     /// For status word 3: is the relay open (`Some(true)`) or closed?
+    #[inline]
     pub fn relay_open(&self) -> Option<bool> {
         (self.word == 3).then(|| Status3::from_bits_retain(self.bits).contains(Status3::RELAY_OPEN))
     }
 
     /// For status word 3: has a trip been commanded?
+    #[inline]
     pub fn relay_trip_commanded(&self) -> Option<bool> {
         (self.word == 3)
             .then(|| Status3::from_bits_retain(self.bits).contains(Status3::RELAY_COMMAND_TRIP))
