@@ -1,5 +1,30 @@
-//! Q/GDW 1376.1: the protocol between a meter data concentrator and its master station.
-//!
-//! `#![no_std]`, no allocation.
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod address;
+mod control;
+mod error;
+mod frame;
+mod ident;
+mod repr;
+mod scan;
+mod seq;
+pub mod unit;
+pub mod value;
+
+pub use address::Address;
+pub use control::{Control, Direction, Function};
+pub use error::{EmitError, Error, UnitError};
+pub use frame::{
+    END, Frame, MAX_FRAME_LEN, MAX_USER_LEN, MIN_FRAME_LEN, MIN_USER_LEN, OVERHEAD, PROTOCOL_130,
+    PROTOCOL_1376_1, PW_LEN, START, UNITS_AT, checksum,
+};
+pub use ident::{Afn, Da, Dt};
+pub use repr::FrameRepr;
+pub use scan::{DEFAULT_MAX_FRAME, Found, Q1376_1, Scanner, scan};
+pub use seq::{Ec, Position, Seq, Tp};
+pub use unit::{Data, DataUnit, Units};
