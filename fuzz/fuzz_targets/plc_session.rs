@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
         _ => StartMode::Query,
     };
     cfg.batch_size = 1 + (head >> 3);
+    cfg.concurrent = head & 0x40 != 0;
     let mut now = Instant::from_ticks(0);
     let mut s: Session<8> = Session::new(cfg, now);
     let meters = [Address([1, 0, 0, 0, 0, 0]), Address([2, 0, 0, 0, 0, 0])];
@@ -45,7 +46,11 @@ fuzz_target!(|data: &[u8]| {
             }
             3 => {
                 let m = meters[usize::from(op >> 7)];
-                let _ = s.read(m, Protocol::Dlt645_2007, &[0x68, op], now);
+                let _ = if op & 0x40 != 0 {
+                    s.read_concurrent(m, Protocol::Dlt645_2007, &[0x68, op, 0x68, op], now)
+                } else {
+                    s.read(m, Protocol::Dlt645_2007, &[0x68, op], now)
+                };
             }
             4 => {
                 let frame = [0xFE, 0x68, op, 0x16];

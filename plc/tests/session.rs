@@ -101,19 +101,26 @@ fn run_mode(router: bool, concentrator: bool) -> RunMode {
 
 struct Rig {
     s: Session<16>,
+    master: Address,
     ed: Edition,
     t: Instant,
 }
 
 impl Rig {
     fn new(ed: Edition, start: StartMode) -> Self {
+        Self::with(ed, start, |_| {})
+    }
+
+    fn with(ed: Edition, start: StartMode, f: impl FnOnce(&mut Config)) -> Self {
         let mut cfg = Config::new(MASTER);
         cfg.edition = ed;
         cfg.start = start;
         cfg.batch_size = 2;
+        f(&mut cfg);
         let t = Instant::from_ticks(1_000);
         Self {
             s: Session::new(cfg, t),
+            master: cfg.master_address,
             ed,
             t,
         }
@@ -190,7 +197,7 @@ impl Rig {
         );
         let (seq, afn, f, bytes) = self.one();
         assert_eq!((afn, f), (0x05, 1));
-        assert_eq!(&bytes[13..19], &MASTER.0);
+        assert_eq!(&bytes[13..19], &self.master.0);
         self.confirm(seq);
         let (seq, afn, f, _) = self.one();
         assert_eq!((afn, f), (0x10, 1));
@@ -648,5 +655,100 @@ fn broadcast_time_sync_and_registration() {
     assert_eq!(
         r.events(),
         [Event::RouteStatus(RouteStatus::SearchFinished)]
+    );
+}
+
+/// `CSG_Debug-2017-10-08.log` 17:45:29.472: the HPLC test tool's concurrent read of three
+/// DL/T 645 requests to meter 001707110290, denied by the module with code 12 (slave node not
+/// in the network).
+#[test]
+fn concurrent_read_matches_the_logged_request_and_surfaces_the_deny() {
+    let log = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/vectors/plc/hplc-logs/CSG_Debug-2017-10-08.log"
+    ));
+    let col = |time: &str| -> Vec<u8> {
+        let l = log.lines().find(|l| l.starts_with(time)).unwrap();
+        l.split('\t')
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect()
+    };
+    let theirs = col("17:45:29.472");
+    let denied = col("17:45:29.661");
+    let mut r = Rig::with(Edition::V2013, StartMode::Query, |c| {
+        c.master_address = a("111111111111");
+        c.rate = 1200;
+        c.concurrent = true;
+    });
+    r.start_up(&[], &[]);
+    r.events();
+    let logged = FrameRepr::parse_bytes(&theirs, Edition::V2013).unwrap();
+    let DataUnit::Concurrent(c) = logged.unit else {
+        panic!()
+    };
+    let meter = logged.node().unwrap();
+    assert_eq!(meter, a("001707110290"));
+    let id =
+        r.s.read_concurrent(meter, Protocol::Dlt645_2007, c.frame, r.t)
+            .unwrap();
+    let (seq, afn, f, _) = r.one();
+    assert_eq!((afn, f), (0x12, 2));
+    r.confirm(seq);
+    let (seq, afn, f, ours) = r.one();
+    assert_eq!((afn, f), (0xF1, 1));
+    assert_eq!(ours.len(), theirs.len());
+    for (i, (x, y)) in ours.iter().zip(&theirs).enumerate() {
+        if i != 9 && i != ours.len() - 2 {
+            assert_eq!(x, y, "byte {i}");
+        }
+    }
+    let mut denied = denied;
+    denied[9] = seq;
+    let n = denied.len();
+    denied[n - 2] = qgdw1376_2::checksum(&denied[3..n - 2]);
+    r.s.handle_received(&denied, r.t);
+    assert_eq!(
+        r.events(),
+        [Event::ReadFailed {
+            id,
+            meter,
+            failure: Failure::Denied(DenyReason::SlaveNotInNetwork)
+        }]
+    );
+    // Without the capability the command is refused.
+    let mut plain = Rig::new(Edition::V2013, StartMode::Query);
+    assert_eq!(
+        plain
+            .s
+            .read_concurrent(meter, Protocol::Dlt645_2007, c.frame, plain.t),
+        Err(qgdw1376_2::session::CommandError::Unsupported)
+    );
+}
+
+#[test]
+fn a_reply_that_does_not_decode_fails_the_request_at_once() {
+    let mut r = Rig::new(Edition::V2013, StartMode::Query);
+    let (seq, afn, f, _) = r.one();
+    assert_eq!((afn, f), (0x03, 10));
+    // AFN 03 F10 up with a 3-byte data unit (it needs 39).
+    let b = up(
+        Edition::V2013,
+        false,
+        seq,
+        None,
+        Afn::Query,
+        10,
+        DataUnit::Raw(&[1, 2, 3]),
+    );
+    r.s.handle_received(&b, r.t);
+    assert_eq!(
+        r.events(),
+        [Event::InitFailed {
+            step: Step::RunMode,
+            failure: Failure::Unexpected
+        }]
     );
 }

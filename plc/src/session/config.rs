@@ -49,6 +49,9 @@ pub struct Config {
     pub first_index: u16,
     /// Nodes per AFN 11 F1 / F2 frame: 16 (HW takes at most 32).
     pub batch_size: u8,
+    /// The module supports concurrent reads (AFN F1 F1; the HW CCO implements them, the run
+    /// mode does not say so): enables [`Session::read_concurrent`](super::Session::read_concurrent).
+    pub concurrent: bool,
     /// Rate written in R4–R5 of the commands (0 = default; the SPL tool writes 1200).
     pub rate: u16,
 }
@@ -71,6 +74,7 @@ impl Config {
             page_size: 15,
             first_index: 1,
             batch_size: 16,
+            concurrent: false,
             rate: 0,
         }
     }

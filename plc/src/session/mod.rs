@@ -18,7 +18,7 @@ use heapless::{Deque, Vec};
 use crate::unit::confirm::Confirm;
 use crate::unit::list::Entries;
 use crate::unit::protocol::{Protocol, ProtocolFrame};
-use crate::unit::read::{MonitorRequest, ReadAnswer, ReadFlag};
+use crate::unit::read::{ConcurrentRead, MonitorRequest, ReadAnswer, ReadFlag};
 use crate::unit::route::{AddNode, NodeQuery, RegistrationWindow};
 use crate::unit::time::DateTime;
 use crate::{
@@ -94,6 +94,7 @@ enum Job {
         meter: Address,
         protocol: Protocol,
         frame: FrameBuf,
+        concurrent: bool,
     },
     BroadcastDelay {
         protocol: Protocol,
@@ -129,6 +130,10 @@ pub enum CommandError {
     /// The module has not asked for this answer (or it was already given).
     #[error("nothing to answer")]
     NotAsked,
+    /// The module does not support the command (concurrent reads without
+    /// [`Config::concurrent`]).
+    #[error("not supported by the module")]
+    Unsupported,
 }
 
 /// A session with one carrier module, holding an archive of up to `N` nodes.
@@ -243,6 +248,35 @@ impl<const N: usize> Session<N> {
         frame: &[u8],
         now: Instant,
     ) -> Result<ReadId, CommandError> {
+        self.queue_read(meter, protocol, frame, false, now)
+    }
+
+    /// Queues a concurrent read (AFN F1 F1, Q/GDW 10376.2-2019): several DL/T 645 requests to
+    /// one meter in one frame, as the SPL logs show (`F1 01 00 02 00 3C 00` + three requests).
+    /// The reply's frames arrive together in [`Event::ReadDone`]; split them with
+    /// [`dlt645_frames`](crate::dlt645_frames). Only when [`Config::concurrent`] says the module
+    /// supports it.
+    pub fn read_concurrent(
+        &mut self,
+        meter: Address,
+        protocol: Protocol,
+        frames: &[u8],
+        now: Instant,
+    ) -> Result<ReadId, CommandError> {
+        if !self.config.concurrent {
+            return Err(CommandError::Unsupported);
+        }
+        self.queue_read(meter, protocol, frames, true, now)
+    }
+
+    fn queue_read(
+        &mut self,
+        meter: Address,
+        protocol: Protocol,
+        frame: &[u8],
+        concurrent: bool,
+        now: Instant,
+    ) -> Result<ReadId, CommandError> {
         let id = ReadId(self.next_id);
         let frame = proto_frame(frame)?;
         self.jobs
@@ -251,6 +285,7 @@ impl<const N: usize> Session<N> {
                 meter,
                 protocol,
                 frame,
+                concurrent,
             })
             .map_err(|_| CommandError::Full)?;
         self.next_id = self.next_id.wrapping_add(1);
@@ -403,22 +438,40 @@ impl<const N: usize> Session<N> {
     /// One whole frame from the module (for callers that deframe themselves, e.g. with
     /// `rs485_link`'s deframer and [`Q1376_2`](crate::Q1376_2)).
     pub fn handle_frame(&mut self, bytes: &[u8], now: Instant) {
-        let Ok(repr) = FrameRepr::parse_bytes(bytes, self.config.edition) else {
+        let Ok(frame) = crate::Frame::new_checked(bytes) else {
             return;
         };
-        if repr.control.direction != Direction::Up {
+        let control = frame.control();
+        if control.direction != Direction::Up {
             // Our own frames echoed back on a shared line.
             return;
         }
         self.last_heard = now;
-        if repr.control.prm {
-            self.on_report(&repr, now);
-        } else if let Some(p) = self.pending.as_ref().filter(|p| p.seq == repr.info.seq()) {
-            let p = p.clone();
-            self.pending = None;
-            self.on_reply(p, &repr, now);
+        match FrameRepr::parse(&frame, self.config.edition) {
+            Ok(repr) if repr.control.prm => self.on_report(&repr, now),
+            Ok(repr) => {
+                if let Some(p) = self.take_pending(repr.info.seq()) {
+                    self.on_reply(p, &repr, now);
+                }
+            }
+            // A reply whose data unit does not decode: the request failed, it does not hang
+            // until its timeout. A report that does not decode is dropped.
+            Err(_) if !control.prm => {
+                if let Some(p) = self.take_pending(frame.info().seq()) {
+                    self.fail(p.purpose, Failure::Unexpected, now);
+                }
+            }
+            Err(_) => {}
         }
         self.drive(now);
+    }
+
+    fn take_pending(&mut self, seq: u8) -> Option<Pending> {
+        if self.pending.as_ref()?.seq == seq {
+            self.pending.take()
+        } else {
+            None
+        }
     }
 
     /// Time has passed: retries, timeouts, power-up wait, supervision.
@@ -798,6 +851,7 @@ impl<const N: usize> Session<N> {
                 meter,
                 protocol,
                 frame,
+                concurrent,
                 ..
             } => {
                 if self.routing_running && !self.paused_for_reads {
@@ -810,6 +864,15 @@ impl<const N: usize> Session<N> {
                         DataUnit::Empty,
                         now,
                     );
+                    return;
+                }
+                if concurrent {
+                    let unit = DataUnit::Concurrent(ConcurrentRead {
+                        protocol,
+                        reserved: 0,
+                        frame: &frame,
+                    });
+                    self.request(Purpose::Read, Afn::Concurrent, 1, Some(meter), unit, now);
                     return;
                 }
                 let unit = DataUnit::MonitorRequest(MonitorRequest {
@@ -1054,9 +1117,14 @@ impl<const N: usize> Session<N> {
             }
             (Purpose::PauseForReads, _) if confirmed => self.paused_for_reads = true,
             (Purpose::ResumeAfterReads, _) if confirmed => self.paused_for_reads = false,
-            (Purpose::Read, DataUnit::MonitorReply(r)) => {
+            (Purpose::Read, DataUnit::MonitorReply(_) | DataUnit::Concurrent(_)) => {
+                let (protocol, reply) = match &repr.unit {
+                    DataUnit::MonitorReply(r) => (r.protocol, r.frame),
+                    DataUnit::Concurrent(c) => (c.protocol, c.frame),
+                    _ => (Protocol::Transparent, &[][..]),
+                };
                 if let Some(Job::Read { id, meter, .. }) = self.jobs.pop_front() {
-                    if r.frame.is_empty() {
+                    if reply.is_empty() {
                         self.event(Event::ReadFailed {
                             id,
                             meter,
@@ -1066,8 +1134,8 @@ impl<const N: usize> Session<N> {
                         self.event(Event::ReadDone {
                             id,
                             meter,
-                            protocol: r.protocol,
-                            frame: FrameBuf::from_slice(r.frame).unwrap_or_default(),
+                            protocol,
+                            frame: FrameBuf::from_slice(reply).unwrap_or_default(),
                         });
                     }
                 }
