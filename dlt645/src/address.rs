@@ -72,30 +72,35 @@ impl Address {
         *self == Self::WILDCARD
     }
 
-    /// Is this a partial wildcard: at least one high byte `AA`, at least one real low byte?
+    /// Is this a partial wildcard: some high digits `A`, at least one real digit below?
     ///
-    /// The wildcard bytes must be the high ones: `AA` fills from A5 downwards (vendor manuals,
-    /// e.g. "AAAAAAAAA123" addresses the meter ending in 123).
+    /// The wildcard digits must be the high ones (vendor manuals: "AAAAAAAAA123" addresses the
+    /// meter ending in 123, so a byte may be half wildcard, `A1`).
     #[inline]
     pub fn is_partial_wildcard(&self) -> bool {
-        let aa = self.wildcard_bytes();
-        aa > 0 && aa < 6
+        let aa = self.wildcard_digits();
+        aa > 0 && aa < 12
     }
 
-    /// How many high bytes (from A5 down) are the wildcard `AA`.
+    /// How many high bytes (from A5 down) are wholly the wildcard `AA`.
     #[inline]
     pub fn wildcard_bytes(&self) -> usize {
         self.0.iter().rev().take_while(|b| **b == 0xAA).count()
     }
 
-    /// Is the address well formed: BCD digits, optionally with `AA` in the high bytes?
-    #[inline]
+    /// How many high digits (from the top nibble down) are the wildcard `A`.
+    pub fn wildcard_digits(&self) -> usize {
+        self.nibbles().take_while(|n| *n == 0xA).count()
+    }
+
+    /// The twelve digits (nibbles), most significant first.
+    fn nibbles(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.iter().rev().flat_map(|b| [b >> 4, b & 0x0F])
+    }
+
+    /// Is the address well formed: BCD digits, optionally with wildcard `A` digits on top?
     pub fn is_valid(&self) -> bool {
-        let aa = self.wildcard_bytes();
-        self.0
-            .iter()
-            .take(6 - aa)
-            .all(|b| bcd::decode(*b).is_some())
+        self.nibbles().skip_while(|n| *n == 0xA).all(|n| n <= 9)
     }
 
     /// May a request with function code `function` (D4..D0 of C) be sent to this address?
