@@ -72,6 +72,8 @@ pub struct Counter {
     pub value: i64,
     /// A BCD nibble was not a decimal digit.
     pub invalid_digits: bool,
+    /// The four counter bytes as sent.
+    pub raw: [u8; 4],
 }
 
 impl Counter {
@@ -128,10 +130,13 @@ impl FixedData {
             } else {
                 decode_bcd(slice(at), order)
             };
+            let mut raw = [0u8; 4];
+            raw.copy_from_slice(slice(at));
             Counter {
                 medium_unit: type_byte,
                 value,
                 invalid_digits: !valid,
+                raw,
             }
         };
         let mut id = [0u8; 4];

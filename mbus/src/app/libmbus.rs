@@ -312,30 +312,14 @@ fn write_fixed<S: XmlSink + ?Sized>(w: &mut Out<'_, S>, f: &FixedData) -> fmt::R
             // libmbus prints the binary counter as a signed 32-bit integer.
             writeln!(w, "        <Value>{}</Value>", c.value as i32)?;
         } else {
-            // ... and the BCD counter as the hex digits of its bytes (`%llX`).
-            let raw = encode_bcd_raw(c.value);
+            // ... and the BCD counter as the hex digits of its bytes (`%llX`), so
+            // non-decimal nibbles show as they were sent.
+            let raw = u32::from_le_bytes(c.raw);
             writeln!(w, "        <Value>{raw:X}</Value>")?;
         }
         w.write_str("    </DataRecord>\n\n")?;
     }
     Ok(())
-}
-
-/// The packed-BCD bit pattern of a non-negative value (re-packing what the parser decoded).
-fn encode_bcd_raw(v: i64) -> u64 {
-    let neg = v < 0;
-    let mut rest = v.unsigned_abs();
-    let mut out = 0u64;
-    let mut shift = 0;
-    while rest != 0 && shift < 64 {
-        out |= (rest % 10) << shift;
-        rest /= 10;
-        shift += 4;
-    }
-    if neg {
-        out |= 0xF000_0000;
-    }
-    out
 }
 
 /// libmbus's unit names of the fixed structure (`mbus_data_fixed_unit`). Codes 0x0D and 0x0E
