@@ -411,3 +411,29 @@ fn corpus_bcd_errors_do_not_drop_records() {
     assert!(flagged > 0);
     eprintln!("{flagged} corpus records with non-decimal BCD decoded leniently");
 }
+
+#[test]
+fn xml_through_a_fmt_sink_and_for_headers_libmbus_lacks() {
+    use wired_mbus::app::libmbus::{FmtSink, write_normalized};
+    // CI 0x7A (libmbus has no short header): access number, status and signature only.
+    let data = [0x2A, 0x00, 0x00, 0x00, 0x0D, 0xFD, 0x11, 0x02, 0xE9, b'A'];
+    let mut text = FmtSink(String::new());
+    write_normalized(&mut text, 0x7A, &data).unwrap();
+    let xml = text.0;
+    assert!(xml.contains("<SlaveInformation>\n        <AccessNumber>42</AccessNumber>"));
+    // LVAR text, sent last character first, with a Latin-1 byte: "Aé" in reading order.
+    assert!(
+        xml.contains("<Quantity>Customer</Quantity>\n        <Value>Aé</Value>"),
+        "{xml}"
+    );
+    // A byte sink keeps the telegram's byte raw, as libmbus does.
+    let mut bytes = heapless::Vec::<u8, 1024>::new();
+    write_normalized(&mut bytes, 0x7A, &data).unwrap();
+    assert!(bytes.windows(3).any(|w| w == b"A\xE9<"));
+    // A sink that is too small reports it instead of truncating silently.
+    let mut small = heapless::Vec::<u8, 16>::new();
+    assert_eq!(
+        write_normalized(&mut small, 0x7A, &data),
+        Err(wired_mbus::app::libmbus::XmlError::Fmt)
+    );
+}
