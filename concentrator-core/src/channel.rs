@@ -72,12 +72,13 @@ impl LineSettings {
         backoff: Duration::millis(100),
     };
 
-    /// A carrier module UART at 9600 baud 8E1. Relayed PLC reads take seconds, so the response
-    /// timeout is long (Q/GDW 1376.2 modules report their own per-hop timeouts).
+    /// A carrier module UART at 9600 baud 8E1. Relayed PLC reads take seconds and the module
+    /// session reports its own timeout (the module's monitor timeout plus a margin, one
+    /// retry), so the response timeout here is only a backstop above that.
     pub const CARRIER_9600: LineSettings = LineSettings {
         baud: 9600,
         bits_per_char: 11,
-        response_timeout: Duration::millis(10_000),
+        response_timeout: Duration::millis(150_000),
         inter_byte_timeout: Duration::millis(100),
         guard: Duration::millis(5),
         tries: 2,

@@ -4,7 +4,7 @@ use heapless::Deque;
 use thiserror::Error;
 
 use crate::archive::{Archive, ArchiveError, Meter};
-use crate::channel::{ChannelConfig, ChannelId, ChannelKind};
+use crate::channel::{ChannelConfig, ChannelId, ChannelKind, LineSettings};
 use crate::event::{
     Alarm, CommandId, Event, EventKind, Origin, Outcome, Reading, SwitchAction, Task,
 };
@@ -15,6 +15,13 @@ use crate::store::Store;
 use crate::time::{DateTime, Duration, Instant, WallClock};
 use crate::timer::{MAX_CHANNELS, Timer, TimerTable};
 use crate::value::{Quality, Value};
+
+use qgdw1376_2::Address as PlcAddress;
+use qgdw1376_2::session::{Config as SessionConfig, Event as SessionEvent, ReadId, Session};
+use qgdw1376_2::unit::protocol::Protocol as PlcProtocol;
+
+use crate::archive::MeterAddress;
+use crate::item::Protocol;
 
 /// Receive buffer per channel: two longest DL/T 645 frames (4 + 12 + 200 bytes each).
 const RX_CAP: usize = 512;
@@ -53,9 +60,10 @@ pub enum ChannelError {
     /// A carrier channel is already configured (there is one carrier module).
     #[error("a carrier channel already exists")]
     SecondCarrier,
-    /// This kind of channel is not supported yet (the carrier mapping is not written).
-    #[error("{0:?} channels are not supported yet")]
-    Unsupported(ChannelKind),
+    /// A carrier channel needs its module settings: use
+    /// [`add_carrier`](Concentrator::add_carrier).
+    #[error("carrier channels are added with add_carrier")]
+    NeedsCarrierConfig,
     /// The line settings are unusable (baud 0, bits per character outside 7..=12, no tries).
     #[error("unusable line settings")]
     BadLine,
@@ -166,6 +174,18 @@ struct Tally {
     failed: u16,
 }
 
+/// The carrier channel: its module session and the read in flight.
+struct Carrier<const N: usize> {
+    channel: usize,
+    config: SessionConfig,
+    /// Created at the first input, which brings the time.
+    session: Option<Session<N>>,
+    /// The archive changed: the module's node list must be synchronised again.
+    archive_dirty: bool,
+    /// The module read carrying the channel's transaction.
+    read: Option<ReadId>,
+}
+
 /// Counters of things the engine dropped or cut short, for diagnostics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -207,6 +227,7 @@ pub struct Concentrator<S: Store, W: WallClock, const N: usize> {
     next_cmd: u32,
     next_channel: usize,
     counters: Counters,
+    carrier: Option<Carrier<N>>,
     store: S,
     clock: W,
 }
@@ -261,6 +282,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             next_cmd: 1,
             next_channel: 0,
             counters: Counters::default(),
+            carrier: None,
             store,
             clock,
         }
@@ -270,13 +292,44 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
 
     /// Configures a channel.
     pub fn add_channel(&mut self, id: ChannelId, cfg: ChannelConfig) -> Result<(), ChannelError> {
+        if cfg.kind == ChannelKind::Carrier {
+            return Err(ChannelError::NeedsCarrierConfig);
+        }
+        self.insert_channel(id, cfg)
+    }
+
+    /// Configures the carrier channel: the module's UART line and the Q/GDW 1376.2 session
+    /// settings (edition, master address, start mode, timeouts). Meters on this channel are
+    /// DL/T 645 meters read through the module (concentrator-led, AFN 13 F1); the module's
+    /// node list is kept in step with the archive (AFN 10/11).
+    pub fn add_carrier(
+        &mut self,
+        id: ChannelId,
+        line: LineSettings,
+        config: SessionConfig,
+    ) -> Result<(), ChannelError> {
+        self.insert_channel(
+            id,
+            ChannelConfig {
+                kind: ChannelKind::Carrier,
+                line,
+            },
+        )?;
+        self.carrier = Some(Carrier {
+            channel: usize::from(id.0),
+            config,
+            session: None,
+            archive_dirty: true,
+            read: None,
+        });
+        Ok(())
+    }
+
+    fn insert_channel(&mut self, id: ChannelId, cfg: ChannelConfig) -> Result<(), ChannelError> {
         let i = usize::from(id.0);
         let line = cfg.line;
         if line.baud == 0 || !(7..=12).contains(&line.bits_per_char) || line.tries == 0 {
             return Err(ChannelError::BadLine);
-        }
-        if cfg.kind == ChannelKind::Carrier {
-            return Err(ChannelError::Unsupported(cfg.kind));
         }
         let slot = self
             .configs
@@ -316,19 +369,30 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
 
     /// Adds a meter to the archive.
     pub fn add_meter(&mut self, meter: Meter) -> Result<(), ArchiveError> {
-        self.archive.add(meter, &self.configs).map(|_| ())
+        self.archive.add(meter, &self.configs)?;
+        self.archive_changed();
+        Ok(())
+    }
+
+    fn archive_changed(&mut self) {
+        if let Some(c) = self.carrier.as_mut() {
+            c.archive_dirty = true;
+        }
     }
 
     /// Changes a meter (found by its archive number). Work already queued for it keeps the
     /// old settings until it ends.
     pub fn change_meter(&mut self, meter: Meter) -> Result<(), ArchiveError> {
-        self.archive.change(meter, &self.configs).map(|_| ())
+        self.archive.change(meter, &self.configs)?;
+        self.archive_changed();
+        Ok(())
     }
 
     /// Removes a meter. Its queued commands end with [`Outcome::MeterRemoved`]; a transaction
     /// in flight is finished but its answer is no longer reported against a round.
     pub fn remove_meter(&mut self, archive_no: u16) -> Result<(), ArchiveError> {
         let slot = self.archive.remove(archive_no)?;
+        self.archive_changed();
         let mut removed: heapless::Vec<Job, { COMMAND_QUEUE * MAX_CHANNELS }> =
             heapless::Vec::new();
         for ch in self.channels.iter_mut().flatten() {
@@ -532,6 +596,12 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     /// Bytes arrived on `channel` at `now`.
     pub fn handle_received(&mut self, channel: ChannelId, bytes: &[u8], now: Instant) {
         let ci = usize::from(channel.0);
+        if self.carrier.as_ref().is_some_and(|c| c.channel == ci) {
+            // The module session frames and answers the module's traffic itself.
+            self.drive_carrier(now, |session, now| session.handle_received(bytes, now));
+            self.refresh_timer(ci, now);
+            return;
+        }
         let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
             self.counters.stray_bytes += bytes.len() as u64;
             return;
@@ -561,6 +631,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
 
     /// Timers may have expired at `now` (reply timeouts, back-off, schedules).
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.drive_carrier(now, |session, now| session.handle_timeout(now));
         for ci in 0..MAX_CHANNELS {
             if !self.timers.is_due(Timer::Channel(ci as u8), now) {
                 continue;
@@ -574,21 +645,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             };
             match txn.state {
                 TxnState::Waiting { deadline } if deadline <= now.ticks() => {
-                    ch.rx.clear();
-                    let line = ch.cfg.line;
-                    if txn.tries < line.tries {
-                        // Back-off doubles per retry; the receive side is flushed meanwhile.
-                        let shift = u32::from(txn.tries.saturating_sub(1)).min(8);
-                        let wait = line.backoff.ticks().saturating_mul(1 << shift);
-                        txn.state = TxnState::Backoff {
-                            until: now.ticks().saturating_add(wait),
-                        };
-                    } else {
-                        let txn = *txn;
-                        ch.txn = None;
-                        ch.guard_until = add_ms(now, line.guard);
-                        self.job_failed(ci, txn, now);
-                    }
+                    self.try_failed(ci, now);
                 }
                 TxnState::Backoff { until } if until <= now.ticks() => {
                     txn.state = TxnState::Send;
@@ -604,6 +661,37 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if self.timers.is_due(Timer::Schedule, now) || self.last_minute.is_none() {
             self.check_schedule(now);
         }
+    }
+
+    /// The try in flight on channel `ci` failed (timeout, garbled answer, module gave up):
+    /// back off and retry, or fail the job once the tries are used up.
+    fn try_failed(&mut self, ci: usize, now: Instant) {
+        if let Some(c) = self.carrier.as_mut().filter(|c| c.channel == ci) {
+            // A late answer to this try is no longer awaited.
+            c.read = None;
+        }
+        let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(txn) = ch.txn.as_mut() else {
+            return;
+        };
+        ch.rx.clear();
+        let line = ch.cfg.line;
+        if txn.tries < line.tries {
+            // Back-off doubles per retry; the receive side is flushed meanwhile.
+            let shift = u32::from(txn.tries.saturating_sub(1)).min(8);
+            let wait = line.backoff.ticks().saturating_mul(1 << shift);
+            txn.state = TxnState::Backoff {
+                until: now.ticks().saturating_add(wait),
+            };
+        } else {
+            let txn = *txn;
+            ch.txn = None;
+            ch.guard_until = add_ms(now, line.guard);
+            self.job_failed(ci, txn, now);
+        }
+        self.refresh_timer(ci, now);
     }
 
     fn check_schedule(&mut self, now: Instant) {
@@ -662,6 +750,9 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     // ----- the channel machine -------------------------------------------------------------
 
     fn try_transmit(&mut self, ci: usize, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        if self.carrier.as_ref().is_some_and(|c| c.channel == ci) {
+            return self.carrier_transmit(ci, now, buf);
+        }
         let ch = self.channels.get(ci)?.as_ref()?;
         if ch.guard_until > now.ticks() {
             return None;
@@ -1223,6 +1314,196 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 .set(Timer::Channel(ci as u8), Instant::from_ticks(d)),
             None => self.timers.stop(Timer::Channel(ci as u8)),
         }
+    }
+}
+
+impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
+    // ----- the carrier channel -------------------------------------------------------------
+
+    /// Runs `f` on the module session (created on first use, with the archive synchronised),
+    /// then takes the session's events.
+    fn drive_carrier(&mut self, now: Instant, f: impl FnOnce(&mut Session<N>, Instant)) {
+        let Some(c) = self.carrier.as_mut() else {
+            return;
+        };
+        let ci = c.channel;
+        let session = c.session.get_or_insert_with(|| Session::new(c.config, now));
+        if c.archive_dirty {
+            c.archive_dirty = false;
+            let nodes = self.archive.iter().filter_map(|m| {
+                let protocol = match m.protocol {
+                    Protocol::Dlt645_2007 => PlcProtocol::Dlt645_2007,
+                    Protocol::Dlt645_1997 => PlcProtocol::Dlt645_1997,
+                    Protocol::MbusPrimary | Protocol::MbusSecondary => return None,
+                };
+                match m.address {
+                    MeterAddress::Dlt645(a) if usize::from(m.channel.0) == ci => {
+                        Some((PlcAddress(a), protocol))
+                    }
+                    _ => None,
+                }
+            });
+            if session.set_archive(nodes, now).is_err() {
+                // More carrier meters than the session holds: try again at the next input.
+                c.archive_dirty = true;
+            }
+        }
+        f(session, now);
+        self.carrier_events(now);
+        self.refresh_timer(ci, now);
+    }
+
+    fn carrier_events(&mut self, now: Instant) {
+        loop {
+            let Some(c) = self.carrier.as_mut() else {
+                return;
+            };
+            let ci = c.channel;
+            let Some(ev) = c.session.as_mut().and_then(Session::poll_event) else {
+                return;
+            };
+            match ev {
+                SessionEvent::ReadDone { id, frame, .. } if c.read == Some(id) => {
+                    c.read = None;
+                    self.carrier_reply(ci, &frame, now);
+                }
+                SessionEvent::ReadFailed { id, .. } if c.read == Some(id) => {
+                    // Denied, timed out, or the meter did not answer the module: one failed
+                    // try, retried with back-off like a silent RS-485 meter.
+                    c.read = None;
+                    self.try_failed(ci, now);
+                }
+                // Start-up, archive synchronisation, reports and router-led requests are the
+                // session's business; reads are concentrator-led.
+                _ => {}
+            }
+        }
+    }
+
+    fn carrier_reply(&mut self, ci: usize, frame: &[u8], now: Instant) {
+        let Some(txn) = self
+            .channels
+            .get(ci)
+            .and_then(Option::as_ref)
+            .and_then(|ch| ch.txn)
+        else {
+            return;
+        };
+        let (Job::Meter { meter, work, .. }, TxnState::Waiting { .. }) = (txn.job, txn.state)
+        else {
+            return;
+        };
+        let wall = self.clock.now(now);
+        let req = request_of(&txn, work, txn.set_to.unwrap_or(wall));
+        let mut decoded = Decoded {
+            carry: txn.carry,
+            counter: txn.counter,
+            ..Decoded::default()
+        };
+        match crate::map_dlt645::interpret(&meter, &req, frame, &mut decoded) {
+            Reply::Answered(next) => self.step_answered(ci, txn, next, decoded, now),
+            Reply::MeterError(code) => self.step_error(ci, txn, code, now),
+            Reply::Ignore => {
+                self.counters.ignored_frames += 1;
+                self.try_failed(ci, now);
+            }
+        }
+    }
+
+    fn carrier_transmit(&mut self, ci: usize, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        self.drive_carrier(now, |_, _| {});
+        let baud = self.channels.get(ci)?.as_ref()?.cfg.line.baud;
+        let channel = ChannelId(ci as u8);
+        let c = self.carrier.as_mut()?;
+        let session = c.session.as_mut()?;
+        // Frames the session wants on the UART (start-up, archive sync, routing control,
+        // confirmations) go first, whatever our transaction is doing.
+        if let Some(len) = session.poll_transmit(buf) {
+            self.counters.requests += 1;
+            return Some(Transmit { channel, len, baud });
+        }
+        if !session.is_ready() {
+            return None;
+        }
+        let ch = self.channels.get(ci)?.as_ref()?;
+        if ch.guard_until > now.ticks() {
+            return None;
+        }
+        match ch.txn {
+            Some(Txn {
+                state: TxnState::Send,
+                ..
+            }) => {}
+            Some(_) => return None,
+            None => {
+                let (job, in_round) = self.next_job(ci, now)?;
+                let ch = self.channels.get_mut(ci)?.as_mut()?;
+                ch.txn = Some(Txn {
+                    job,
+                    step: 0,
+                    seq: 0,
+                    tries: 0,
+                    state: TxnState::Send,
+                    carry: None,
+                    counter: 0,
+                    set_to: None,
+                    in_round,
+                });
+            }
+        }
+        let wall = self.clock.now(now);
+        let ch = self.channels.get_mut(ci)?.as_mut()?;
+        let line = ch.cfg.line;
+        let mut txn = ch.txn?;
+        let Job::Meter { meter, work, .. } = txn.job else {
+            // Broadcasts are not sent through the module.
+            ch.txn = None;
+            return None;
+        };
+        if matches!(work, Work::SetClock) && txn.set_to.is_none() {
+            txn.set_to = Some(wall);
+        }
+        let req = request_of(&txn, work, wall);
+        let mut frame = [0u8; 64];
+        let protocol = if meter.protocol == Protocol::Dlt645_1997 {
+            PlcProtocol::Dlt645_1997
+        } else {
+            PlcProtocol::Dlt645_2007
+        };
+        let address = match meter.address {
+            MeterAddress::Dlt645(a) => PlcAddress(a),
+            _ => return None,
+        };
+        txn.tries = txn.tries.saturating_add(1);
+        txn.state = TxnState::Waiting {
+            // A backstop: the session reports the module's own timeout first.
+            deadline: add_ms(now, line.response_timeout),
+        };
+        ch.txn = Some(txn);
+        let read = crate::map_dlt645::build_frame(&meter, &req, &mut frame)
+            .and_then(|n| frame.get(..n))
+            .and_then(|f| {
+                self.carrier
+                    .as_mut()?
+                    .session
+                    .as_mut()?
+                    .read(address, protocol, f, now)
+                    .ok()
+            });
+        let Some(id) = read else {
+            self.try_failed(ci, now);
+            return None;
+        };
+        if txn.tries > 1 {
+            self.counters.retries += 1;
+        }
+        let c = self.carrier.as_mut()?;
+        c.read = Some(id);
+        let len = c.session.as_mut()?.poll_transmit(buf);
+        self.refresh_timer(ci, now);
+        let len = len?;
+        self.counters.requests += 1;
+        Some(Transmit { channel, len, baud })
     }
 }
 

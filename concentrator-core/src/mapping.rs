@@ -10,9 +10,9 @@ use crate::item::{Item, Protocol};
 use crate::time::DateTime;
 use crate::value::{Quality, Value};
 
-/// Longest request the engine builds (a DL/T 645 0x1C switch with preamble is 32 bytes; the
-/// carrier wrapper adds its own header); `poll_transmit` needs a buffer this long.
-pub const MAX_TRANSMIT: usize = 256;
+/// Longest frame the engine sends: the carrier module session's longest frame (a DL/T 645
+/// 0x1C switch with preamble is only 32 bytes); `poll_transmit` needs a buffer this long.
+pub const MAX_TRANSMIT: usize = qgdw1376_2::session::MAX_TX_LEN;
 
 /// Most values one reply step yields (a block of total + 15 tariffs).
 pub(crate) const MAX_PARTS: usize = 16;
@@ -88,7 +88,8 @@ pub(crate) fn scan(kind: ChannelKind, buf: &[u8]) -> FrameScan {
     match kind {
         ChannelKind::Rs485 => crate::map_dlt645::scan(buf),
         ChannelKind::Mbus => crate::map_mbus::scan(buf),
-        // `add_channel` refuses carrier channels until the mapping exists.
+        // Never asked: the engine hands carrier traffic to the module session, which frames
+        // it. Should it be asked, nothing on that line is a bare meter frame.
         ChannelKind::Carrier => FrameScan::Skip(buf.len().max(1)),
     }
 }
@@ -113,6 +114,7 @@ pub(crate) fn build(
     match kind {
         ChannelKind::Rs485 => crate::map_dlt645::build(meter, req, buf),
         ChannelKind::Mbus => crate::map_mbus::build(meter, req, buf),
+        // Carrier requests are DL/T 645 frames handed to the module session by the engine.
         ChannelKind::Carrier => None,
     }
 }
@@ -140,6 +142,7 @@ pub(crate) fn interpret(
     match kind {
         ChannelKind::Rs485 => crate::map_dlt645::interpret(meter, req, frame, out),
         ChannelKind::Mbus => crate::map_mbus::interpret(meter, req, frame, out),
+        // Carrier replies come out of the module session and go to the DL/T 645 mapping.
         ChannelKind::Carrier => Reply::Ignore,
     }
 }

@@ -185,6 +185,8 @@ pub(crate) fn mbus_bus(n: usize, split: bool, loss: u64) -> Bus {
         slaves: (0..n)
             .map(|i| SimSlave::new(i as u8 + 1, kamstrup_telegrams(split)))
             .collect(),
+        nodes: Vec::new(),
+        relayed: 0,
         loss,
     }
 }
@@ -195,6 +197,10 @@ pub(crate) struct Bus {
     pub(crate) line: LineSettings,
     pub(crate) meters: Vec<SimMeter>,
     pub(crate) slaves: Vec<SimSlave>,
+    /// Carrier module: the node list it holds (synchronised by the session).
+    pub(crate) nodes: Vec<[u8; 6]>,
+    /// Carrier module: reads relayed (AFN 13 F1 answered).
+    pub(crate) relayed: u32,
     /// Percent of exchanges lost (request or reply never arrives).
     pub(crate) loss: u64,
 }
@@ -303,6 +309,14 @@ impl Sim {
         let mut engine = Box::new(Engine::new(Store::default(), OffsetClock { epoch }));
         engine.set_schedule(concentrator_core::Schedule::OFF);
         for (i, bus) in buses.iter().enumerate() {
+            if bus.kind == ChannelKind::Carrier {
+                let mut config = qgdw1376_2::session::Config::new(CARRIER_MASTER);
+                config.start = qgdw1376_2::session::StartMode::Query;
+                engine
+                    .add_carrier(ChannelId(i as u8), bus.line, config)
+                    .unwrap();
+                continue;
+            }
             engine
                 .add_channel(
                     ChannelId(i as u8),
@@ -446,6 +460,11 @@ impl Sim {
             reply_at: None,
         };
         let lost = self.rng.chance(loss);
+        if bus.kind == ChannelKind::Carrier {
+            self.module_answer(channel, bytes, now + req_wire, lost);
+            self.exchanges.push(ex);
+            return;
+        }
         if bus.kind == ChannelKind::Mbus {
             if let Some(r) = self.mbus_answer(channel, bytes, lost) {
                 ex.reply_len = r.len();
@@ -518,6 +537,168 @@ impl Sim {
                 Some(self.deliver_stream(now + req_wire + TD_MIN_MS + extra, line, channel, r));
         }
         self.exchanges.push(ex);
+    }
+
+    /// The carrier module's answer to a Q/GDW 1376.2 frame from the session, delivered after
+    /// `heard` (the end of the request on the UART).
+    fn module_answer(&mut self, channel: u8, bytes: &[u8], heard: u64, lost: bool) {
+        use qgdw1376_2::unit::confirm::Confirm;
+        use qgdw1376_2::unit::protocol::Protocol as P;
+        use qgdw1376_2::unit::query::{DelaySupport, Medium, RunMode, VendorInfo};
+        use qgdw1376_2::unit::read::MonitorReply;
+        use qgdw1376_2::unit::route::NodeCount;
+        use qgdw1376_2::unit::time::Date;
+        use qgdw1376_2::{
+            AddressField, Afn, CommMode, Control, DataUnit, Direction, Dt, Edition, FrameRepr,
+            Info, InfoUp, R1,
+        };
+        let Ok(down) = FrameRepr::parse_bytes(bytes, Edition::V2013) else {
+            return;
+        };
+        let seq = down.info.seq();
+        let up = |node: Option<qgdw1376_2::Address>, afn: Afn, f: u16, unit: DataUnit<'_>| {
+            let repr = FrameRepr {
+                edition: Edition::V2013,
+                control: Control {
+                    direction: Direction::Up,
+                    prm: false,
+                    mode: CommMode::Broadband,
+                },
+                info: Info::Up(InfoUp {
+                    r1: R1 {
+                        slave_node: node.is_some(),
+                        ..R1::default()
+                    },
+                    seq,
+                    ..InfoUp::default()
+                }),
+                address: node.map(|n| AddressField::new(n, CARRIER_MASTER)),
+                afn,
+                dt: Dt::single(f).unwrap(),
+                unit,
+            };
+            let mut out = vec![0; repr.buffer_len()];
+            repr.emit(&mut out).unwrap();
+            out
+        };
+        let confirm = || {
+            up(
+                None,
+                Afn::Confirm,
+                1,
+                DataUnit::Confirm(Confirm {
+                    status: 1,
+                    wait_s: 0,
+                }),
+            )
+        };
+        let line = self.buses[usize::from(channel)].line;
+        // Local commands: the module answers after 30 ms.
+        let mut delay = 30;
+        let reply = match (down.afn, down.fn_number(), &down.unit) {
+            (Afn::Query, Some(10), _) => up(
+                None,
+                Afn::Query,
+                10,
+                DataUnit::RunMode(RunMode {
+                    medium: Medium::Broadband,
+                    module_routes: true,
+                    archive_download: true,
+                    concentrator_led: true,
+                    router_led: true,
+                    delay_support: DelaySupport::empty(),
+                    failed_node_switch: 0,
+                    broadcast_confirm_first: false,
+                    broadcast_channel_mode: 0,
+                    channel_count: 1,
+                    power_down_info: 0,
+                    byte3_reserved: 0,
+                    reserved: [0; 2],
+                    monitor_timeout_s: 10,
+                    broadcast_timeout_s: 10,
+                    max_frame_len: 2048,
+                    max_file_packet: 2048,
+                    upgrade_wait: 30,
+                    master_address: CARRIER_MASTER,
+                    max_nodes: 2040,
+                    node_count: self.buses[usize::from(channel)].nodes.len() as u16,
+                    protocol_released: Date::default(),
+                    protocol_filed: Date::default(),
+                    vendor: VendorInfo {
+                        vendor: *b"SM",
+                        chip: *b"01",
+                        date: Date {
+                            year: 26,
+                            month: 1,
+                            day: 1,
+                        },
+                        version: 1,
+                    },
+                    rates: heapless::Vec::new(),
+                }),
+            ),
+            (Afn::Query, Some(4), _) => {
+                up(None, Afn::Query, 4, DataUnit::MasterAddress(CARRIER_MASTER))
+            }
+            (Afn::RouteQuery, Some(1), _) => up(
+                None,
+                Afn::RouteQuery,
+                1,
+                DataUnit::NodeCount(NodeCount {
+                    count: self.buses[usize::from(channel)].nodes.len() as u16,
+                    max: 2040,
+                }),
+            ),
+            (Afn::RouteSet, Some(1), DataUnit::AddNodes(e)) => {
+                let added: Vec<[u8; 6]> = e.iter().map(|n| n.address.0).collect();
+                self.buses[usize::from(channel)].nodes.extend(added);
+                confirm()
+            }
+            (Afn::RouteForward, Some(1), DataUnit::MonitorRequest(m)) => {
+                let node = down.node().unwrap();
+                let bus = &mut self.buses[usize::from(channel)];
+                let index = bus.meters.iter().position(|x| x.address == node.0);
+                let mut answer = Vec::new();
+                if let (Some(i), false) = (index, lost) {
+                    // Relay hops: 0..=3 by meter position; each hop adds 500 ms.
+                    delay = 300 + (i as u64 % 4) * 500;
+                    let wall = self.epoch.add_seconds((heard / 1000) as i64).unwrap();
+                    let meter = &mut bus.meters[i];
+                    meter.heard += 1;
+                    let answers = match meter.fault {
+                        Fault::Silent => false,
+                        Fault::EveryThird => meter.heard.is_multiple_of(3),
+                        _ => true,
+                    };
+                    if !answers {
+                        // The module reports an empty frame: the meter did not answer.
+                    } else if let Ok(f) = Frame::new_checked(m.frame)
+                        && let Ok(repr) = Repr::parse(&f)
+                    {
+                        let mut out = [0u8; 300];
+                        if let Some(n) = meter_answer(meter, &repr, wall, &mut out) {
+                            answer = out[..n].to_vec();
+                        }
+                    }
+                }
+                bus.relayed += 1;
+                up(
+                    Some(node),
+                    Afn::RouteForward,
+                    1,
+                    DataUnit::MonitorReply(MonitorReply {
+                        transit_s: 1,
+                        protocol: P::Dlt645_2007,
+                        frame: &answer,
+                    }),
+                )
+            }
+            // Master address set, node deletes, routing start / pause / resume.
+            (Afn::Control | Afn::RouteSet | Afn::RouteControl, _, _) => confirm(),
+            _ => return,
+        };
+        let start = heard + delay;
+        self.deliver_stream(start, line, channel, reply);
     }
 
     /// An M-Bus slave's answer to a request (FCB rules of EN 13757-2 §5.7.7).
@@ -794,7 +975,23 @@ pub(crate) fn rs485_bus(first: u64, n: usize, loss: u64) -> Bus {
             .map(|i| SimMeter::new(first + i as u64, 1_000_000 + i as u64 * 37))
             .collect(),
         slaves: Vec::new(),
+        nodes: Vec::new(),
+        relayed: 0,
         loss,
+    }
+}
+
+/// The concentrator's address as the carrier module's master node.
+pub(crate) const CARRIER_MASTER: qgdw1376_2::Address =
+    qgdw1376_2::Address([0x01, 0x00, 0x00, 0x00, 0x00, 0x00]);
+
+/// A carrier channel (module UART at 9600 baud) with `n` DL/T 645 meters numbered from
+/// `first`, reached over 0..=3 relay hops.
+pub(crate) fn carrier_bus(first: u64, n: usize, loss: u64) -> Bus {
+    Bus {
+        kind: ChannelKind::Carrier,
+        line: LineSettings::CARRIER_9600,
+        ..rs485_bus(first, n, loss)
     }
 }
 
