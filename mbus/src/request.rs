@@ -383,6 +383,41 @@ mod tests {
     }
 
     #[test]
+    fn frames_that_are_not_requests() {
+        fn parse(b: &[u8]) -> Result<Request<'_>, RequestError> {
+            Request::parse(&Frame::new_checked(b).unwrap())
+        }
+        assert_eq!(parse(&[0xE5]), Err(RequestError::SingleCharacter));
+        // SND_UD (0x53) in a short frame: a request, but none M-Bus sends that way.
+        assert_eq!(
+            parse(&[0x10, 0x53, 0x01, 0x54, 0x16]),
+            Err(RequestError::UnknownShortRequest { byte: 0x53 })
+        );
+        // RSP_UD in a short frame.
+        assert_eq!(
+            parse(&[0x10, 0x08, 0x01, 0x09, 0x16]),
+            Err(RequestError::NotARequest {
+                offset: 1,
+                byte: 0x08
+            })
+        );
+        // A selection with 7 data bytes.
+        let mut buf = [0u8; 32];
+        let n = Repr::Long {
+            control: Control::SndUd { fcb: false },
+            address: Address::NETWORK,
+            ci: CI_SELECT,
+            data: &[0xFF; 7],
+        }
+        .emit(&mut buf)
+        .unwrap();
+        assert_eq!(
+            parse(&buf[..n]),
+            Err(RequestError::BadSelectionLength { offset: 7, len: 7 })
+        );
+    }
+
+    #[test]
     fn baud_codes() {
         for (i, b) in BaudRate::ALL.iter().enumerate() {
             assert_eq!(BaudRate::from_ci(b.ci()), Some(*b));
