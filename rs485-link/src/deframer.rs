@@ -116,8 +116,6 @@ pub struct Deframer<F: Framing, const N: usize> {
     desync_pending: Option<usize>,
     /// A frame found behind noise, relative to `start`, handed out after the noise event.
     ready: Option<(usize, usize)>,
-    /// Bytes the framing said the buffered partial frame still needs (at least 1).
-    needed: usize,
 }
 
 impl<F: Framing, const N: usize> Deframer<F, N> {
@@ -149,7 +147,6 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             echo_pending: None,
             desync_pending: None,
             ready: None,
-            needed: 1,
         }
     }
 
@@ -283,6 +280,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             rest: bytes,
             now,
             frame: None,
+            lent: 0,
         }
     }
 
@@ -359,6 +357,28 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         taken
     }
 
+    /// After `lent` bytes of the caller's input were pushed: if everything still buffered is
+    /// the last bytes of them and nothing is pending, forget it and say how many of the lent
+    /// bytes were used; the caller scans the rest in place again.
+    #[inline]
+    fn unlend(&mut self, lent: usize) -> Option<usize> {
+        self.apply_consume();
+        let held = self.end - self.start;
+        let quiet = self.gap_pending == 0
+            && self.echo.is_none()
+            && self.echo_pending.is_none()
+            && self.desync_pending.is_none()
+            && self.ready.is_none()
+            && self.noise_pending == 0;
+        if quiet && held <= lent {
+            self.start = 0;
+            self.end = 0;
+            Some(lent - held)
+        } else {
+            None
+        }
+    }
+
     /// Nothing buffered, expected or pending: the next input can be scanned in place.
     #[inline]
     fn idle(&self) -> bool {
@@ -390,8 +410,7 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
                         end,
                     };
                 }
-                Scan::Incomplete { needed } if data.len() < F::MAX_FRAME_LEN => {
-                    self.needed = needed.max(1);
+                Scan::Incomplete { .. } if data.len() < F::MAX_FRAME_LEN => {
                     return Direct::Incomplete { skipped: off };
                 }
                 Scan::Skip(n) if n >= 1 && n <= data.len() => n,
@@ -451,10 +470,9 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
                     self.noise_run = 0;
                     return Some(frame);
                 }
-                Scan::Incomplete { needed }
+                Scan::Incomplete { .. }
                     if data.len() < F::MAX_FRAME_LEN && !(self.start == 0 && self.end == N) =>
                 {
-                    self.needed = needed.max(1);
                     break;
                 }
                 Scan::Skip(n) if n >= 1 && n <= data.len() => n,
@@ -502,6 +520,8 @@ pub struct Feed<'d, 'b, F: Framing, const N: usize> {
     now: Instant,
     /// A frame found in place at `rest[start..end]`, handed out after the noise before it.
     frame: Option<(usize, usize)>,
+    /// Bytes at the front of `rest` pushed into the deframer but not yet taken off `rest`.
+    lent: usize,
 }
 
 impl<F: Framing, const N: usize> Feed<'_, '_, F, N> {
@@ -510,17 +530,30 @@ impl<F: Framing, const N: usize> Feed<'_, '_, F, N> {
     #[inline]
     pub fn next(&mut self) -> Option<Event<'_>> {
         loop {
+            // A partial frame was completed (or dropped) with bytes lent from the input: take
+            // back what it did not use, so that the rest is scanned in place.
+            if self.lent > 0
+                && let Some(used) = self.deframer.unlend(self.lent)
+            {
+                self.rest = self.rest.get(used..).unwrap_or(&[]);
+                self.lent = 0;
+            }
             if let Some(raw) = self.deframer.poll_raw() {
                 return Some(self.deframer.event(raw));
             }
             if let Some((start, end)) = self.frame.take() {
                 return Some(Event::Frame(self.take_input(start, end)));
             }
+            if self.lent > 0 {
+                // All lent bytes stay in the buffer (a frame still in progress).
+                self.rest = self.rest.get(self.lent..).unwrap_or(&[]);
+                self.lent = 0;
+            }
             if self.rest.is_empty() {
                 return None;
             }
             // Fast path: with nothing buffered, frames are found in the input itself and
-            // handed out without a copy; only the unfinished tail is copied.
+            // handed out without a copy; only an unfinished tail is copied.
             if self.deframer.idle() {
                 match self.deframer.scan_input(self.rest, self.now) {
                     Direct::Frame {
@@ -548,17 +581,12 @@ impl<F: Framing, const N: usize> Feed<'_, '_, F, N> {
                     }
                 }
             }
-            // A partial frame is buffered: give it only the bytes it needs, so that once it
-            // is complete (or dropped) the buffer is empty and the fast path resumes.
-            let want = if self.deframer.echo.is_some() {
-                self.rest.len()
-            } else {
-                self.deframer.needed.min(self.rest.len())
-            };
-            let n = self
+            // A partial frame is buffered: lend it up to a frame's worth of input; what it does
+            // not use is taken back above once it is complete.
+            let want = self.rest.len().min(F::MAX_FRAME_LEN.max(1));
+            self.lent = self
                 .deframer
                 .push(self.rest.get(..want).unwrap_or(self.rest), self.now);
-            self.rest = self.rest.get(n..).unwrap_or(&[]);
         }
     }
 
