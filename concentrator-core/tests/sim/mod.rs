@@ -634,7 +634,7 @@ impl Sim {
                         },
                         version: 1,
                     },
-                    rates: heapless::Vec::new(),
+                    rates: Default::default(),
                 }),
             ),
             (Afn::Query, Some(4), _) => {
