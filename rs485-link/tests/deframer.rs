@@ -341,3 +341,69 @@ proptest! {
         prop_assert_eq!(evs, vec![Ev::Echo(2 + req.len()), Ev::Frame(reply)]);
     }
 }
+
+/// Frames and dropped-byte count through `push` + `poll` (the drivers' path).
+fn push_poll(stream: &[u8], cuts: &[usize], limit: usize) -> (Vec<Vec<u8>>, usize) {
+    let mut d = toy().with_resync_limit(limit);
+    let mut frames = Vec::new();
+    let mut dropped = 0;
+    for chunk in split(stream, cuts) {
+        let mut rest = &chunk[..];
+        loop {
+            while let Some(e) = d.poll() {
+                match e {
+                    Event::Frame(f) => frames.push(f.to_vec()),
+                    Event::Noise { len } | Event::Gap { len } => dropped += len,
+                    _ => {}
+                }
+            }
+            if rest.is_empty() {
+                break;
+            }
+            let n = d.push(rest, at(0));
+            rest = &rest[n..];
+        }
+    }
+    (frames, dropped)
+}
+
+/// The same through `feed` (the zero-copy path).
+fn fed(stream: &[u8], cuts: &[usize], limit: usize) -> (Vec<Vec<u8>>, usize) {
+    let mut d = toy().with_resync_limit(limit);
+    let mut frames = Vec::new();
+    let mut dropped = 0;
+    for chunk in split(stream, cuts) {
+        for e in feed(&mut d, &chunk, at(0)) {
+            match e {
+                Ev::Frame(f) => frames.push(f),
+                Ev::Noise(n) | Ev::Gap(n) => dropped += n,
+                _ => {}
+            }
+        }
+    }
+    (frames, dropped)
+}
+
+proptest! {
+    #[test]
+    fn feed_and_push_poll_agree(
+        items in prop::collection::vec(item(), 0..30),
+        garbage in prop::collection::vec(any::<u8>(), 0..60),
+        cuts in prop::collection::vec(any::<usize>(), 0..40),
+        limit in 1usize..200,
+    ) {
+        // Frames, noise, and arbitrary bytes (which may hold false starts) at the end.
+        let mut stream = Vec::new();
+        for it in &items {
+            match it {
+                Item::Frame { pre, payload } => {
+                    stream.extend(std::iter::repeat_n(0xFE, *pre));
+                    stream.extend_from_slice(&toy_frame(payload));
+                }
+                Item::Noise(n) => stream.extend_from_slice(n),
+            }
+        }
+        stream.extend_from_slice(&garbage);
+        prop_assert_eq!(fed(&stream, &cuts, limit), push_poll(&stream, &cuts, limit));
+    }
+}
