@@ -217,6 +217,12 @@ where
                 }
                 self.deframer.push(buf.get(..n).unwrap_or(&[]), now);
                 self.busy_until = Some(now);
+                if let Some(done) = wait.drain(&mut self.deframer) {
+                    return done.map_err(|f| f.into_error());
+                }
+                if let Some(failure) = wait.past_hard(now, &self.deframer) {
+                    return Err(failure.into_error());
+                }
                 continue;
             }
             self.deframer.silence(now);

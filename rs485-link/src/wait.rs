@@ -118,6 +118,18 @@ impl Wait {
         })
     }
 
+    /// Whether even a frame in progress has run out of time (a line that never stops
+    /// sending): checked while bytes keep coming, when [`expired`](Self::expired) is not.
+    pub(crate) fn past_hard<F: Framing, const N: usize>(
+        &self,
+        now: Instant,
+        d: &Deframer<F, N>,
+    ) -> Option<Failure> {
+        (now >= self.hard).then(|| Failure::Garbled {
+            bytes: self.dropped + d.buffered(),
+        })
+    }
+
     /// When to look again if nothing arrives.
     pub(crate) fn wake_at<F: Framing, const N: usize>(&self, d: &Deframer<F, N>) -> Instant {
         match d.poll_timeout() {

@@ -325,3 +325,39 @@ fn async_cancel_while_waiting_for_the_reply() {
     assert_eq!(bus.requests()[1].0, 30);
     assert_eq!(bus.now(), 60);
 }
+
+#[test]
+fn a_line_that_never_stops_is_cut_off_at_the_frame_bound() {
+    // A 68 every 400 ms keeps a toy frame "in progress" forever: `68 68` is an impossible
+    // length (0x68 > 32), so the first byte goes and the second starts a frame again. The
+    // resync limit is out of reach; the hard bound (response timeout plus the longest frame
+    // with a full gap before each byte) ends it.
+    let trickle: Vec<(u64, Vec<u8>)> = (0..400u64).map(|i| (10 + 400 * i, vec![0x68])).collect();
+    let bus = Bus::new(false, Box::new(move |_| trickle.clone()));
+    let mut l = link(&bus).with_resync_limit(100_000);
+    assert!(matches!(l.transact(&req()), Err(LinkError::Garbled { .. })));
+    // 500 ms + 40 × (4.584 ms + 500 ms), rounded up to whole ms.
+    let bound = 500 + (40 * (4584 + 500_000) as u64).div_ceil(1000);
+    assert!(
+        bus.now() >= bound && bus.now() <= bound + 400,
+        "{}",
+        bus.now()
+    );
+}
+
+#[test]
+fn async_a_line_that_never_stops_is_cut_off_at_the_frame_bound() {
+    let trickle: Vec<(u64, Vec<u8>)> = (0..400u64).map(|i| (10 + 400 * i, vec![0x68])).collect();
+    let bus = Bus::new(false, Box::new(move |_| trickle.clone()));
+    let mut l = alink(&bus).with_resync_limit(100_000);
+    assert!(matches!(
+        block_on(l.transact(&req())),
+        Err(LinkError::Garbled { .. })
+    ));
+    let bound = 500 + (40 * (4584 + 500_000) as u64).div_ceil(1000);
+    assert!(
+        bus.now() >= bound && bus.now() <= bound + 400,
+        "{}",
+        bus.now()
+    );
+}
