@@ -2,5 +2,6 @@
 //! simulators and the command-line tools.
 
 mod hex;
+pub mod plc_sim;
 
 pub use hex::{HexError, parse_hex};
