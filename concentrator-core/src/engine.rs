@@ -1373,10 +1373,65 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     c.read = None;
                     self.try_failed(ci, now);
                 }
-                // Start-up, archive synchronisation, reports and router-led requests are the
-                // session's business; reads are concentrator-led.
+                // The module is not in service (start-up failed, or it went silent or restarted
+                // and start-up begins again): the work queued for it cannot be done now.
+                SessionEvent::InitFailed { .. }
+                | SessionEvent::ModuleLost
+                | SessionEvent::ModuleRestarted => self.fail_queued_work(ci, now),
+                // Archive synchronisation, reports and router-led requests are the session's
+                // business; reads are concentrator-led.
                 _ => {}
             }
+        }
+    }
+
+    /// Ends the commands and rounds waiting on channel `ci` (a transaction in flight ends on
+    /// its own): commands with [`Outcome::NoAnswer`], round meters as failed and reported.
+    fn fail_queued_work(&mut self, ci: usize, now: Instant) {
+        let at = self.clock.now(now);
+        while let Some(job) = self
+            .channels
+            .get_mut(ci)
+            .and_then(Option::as_mut)
+            .and_then(|ch| ch.commands.pop_front())
+        {
+            self.finish_command(&job, Outcome::NoAnswer, at);
+        }
+        loop {
+            let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
+                return;
+            };
+            if ch.txn.is_some() {
+                return;
+            }
+            let mut round = match ch.round.take() {
+                Some(r) => r,
+                None => match ch.pending.pop_front() {
+                    Some(task) => Round {
+                        task,
+                        next_slot: 0,
+                        cur: None,
+                        broadcast_done: false,
+                        meters: 0,
+                        read: 0,
+                        failed: 0,
+                    },
+                    None => return,
+                },
+            };
+            while let Some(job) = self.next_round_job(ci, &mut round) {
+                if let (Job::Meter { meter, .. }, Some(cur)) = (job, round.cur.as_mut()) {
+                    cur.failed = true;
+                    self.emit(Event {
+                        at,
+                        kind: EventKind::Alarm(Alarm::MeterOffline {
+                            meter: meter.archive_no,
+                            channel: meter.channel,
+                        }),
+                    });
+                }
+            }
+            self.round_finished(ci, round, now);
         }
     }
 

@@ -14,7 +14,7 @@ use concentrator_core::{
 
 type Engine = Concentrator<MemStore<256>, OffsetClock, 8>;
 
-const CHANNELS: u8 = 3;
+const CHANNELS: u8 = 4;
 
 fn meter(no: u16) -> Option<Meter> {
     let (protocol, address, channel) = match no {
@@ -26,6 +26,7 @@ fn meter(no: u16) -> Option<Meter> {
         4 => (Protocol::Dlt645_1997, MeterAddress::dlt645(4).ok()?, 0),
         5 => (Protocol::Dlt645_2007, MeterAddress::dlt645(5).ok()?, 1),
         6 => (Protocol::MbusPrimary, MeterAddress::MbusPrimary(1), 2),
+        8 => (Protocol::Dlt645_2007, MeterAddress::dlt645(8).ok()?, 3),
         7 => (
             Protocol::MbusSecondary,
             MeterAddress::MbusSecondary([0x78, 0x56, 0x34, 0x12, 0x2D, 0x2C, 0x08, 0x04]),
@@ -144,7 +145,13 @@ pub(crate) fn drive(data: &[u8]) -> Report {
             .add_channel(ChannelId(i as u8), ChannelConfig { kind, line: *line })
             .unwrap();
     }
-    for no in 1..=7 {
+    // A carrier module nobody answers for: start-up fails, its work ends as failed.
+    let mut config = qgdw1376_2::session::Config::new(qgdw1376_2::Address([1, 0, 0, 0, 0, 0]));
+    config.start = qgdw1376_2::session::StartMode::Query;
+    engine
+        .add_carrier(ChannelId(3), LineSettings::CARRIER_9600, config)
+        .unwrap();
+    for no in 1..=8 {
         engine.add_meter(meter(no).unwrap()).unwrap();
     }
     let mut d = Driver {
@@ -222,7 +229,7 @@ pub(crate) fn drive(data: &[u8]) -> Report {
                 d.engine.handle_received(ChannelId(c as u8), &echo, now);
             }
             _ => {
-                let mut m = meter(u16::from(arg % 7) + 1).unwrap();
+                let mut m = meter(u16::from(arg % 8) + 1).unwrap();
                 m.reads = ReadSet::from_bits_truncate(u16::from(next().unwrap_or(0)) << 3);
                 let _ = d.engine.change_meter(m);
             }
