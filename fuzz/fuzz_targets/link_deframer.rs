@@ -30,7 +30,13 @@ fn run<F: Framing, const N: usize>(framing: F, check: F, data: &[u8]) {
         while let Some(e) = events.next() {
             match e {
                 Event::Frame(f) => {
-                    assert_eq!(check.scan(f), Scan::Frame { start: 0, end: f.len() });
+                    assert_eq!(
+                        check.scan(f),
+                        Scan::Frame {
+                            start: 0,
+                            end: f.len()
+                        }
+                    );
                     out += f.len();
                 }
                 Event::Noise { len } | Event::Gap { len } => out += len,
