@@ -75,8 +75,9 @@ pub enum Event {
         /// Why.
         failure: Failure,
     },
-    /// The module holds more nodes than the concentrator's archive allows; more than the
-    /// module's maximum were asked for (NUC's "too many nodes" flag).
+    /// The concentrator's archive holds more nodes than the module's maximum (AFN 10 F1; NUC
+    /// raises its "too many nodes" flag). The synchronisation goes on; the module denies the
+    /// nodes it cannot take.
     ArchiveTooLarge {
         /// The module's maximum.
         max: u16,

@@ -31,6 +31,10 @@ impl Date {
     }
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        let unset = (self.day, self.month, self.year) == (0, 0, 0);
+        if !unset && (!(1..=31).contains(&self.day) || !(1..=12).contains(&self.month)) {
+            return Err(EmitError::Value);
+        }
         w.bcd(self.day)?;
         w.bcd(self.month)?;
         w.bcd(self.year)
@@ -86,6 +90,14 @@ impl DateTime {
     }
 
     pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        if self.second > 59
+            || self.minute > 59
+            || self.hour > 23
+            || !(1..=31).contains(&self.day)
+            || !(1..=12).contains(&self.month)
+        {
+            return Err(EmitError::Value);
+        }
         for v in [
             self.second,
             self.minute,
