@@ -206,10 +206,7 @@ impl<'a> Repr<'a> {
                 }
             }
             Body::Reply(r) => {
-                if r.data().is_some()
-                    && !matches!(r, Reply::Security { .. })
-                    && len > crate::reply::MAX_READ_LEN
-                {
+                if r.data().is_some() && len > crate::reply::MAX_READ_LEN {
                     return Err(Error::DataTooLong { function, len });
                 }
             }
