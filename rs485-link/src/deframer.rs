@@ -272,8 +272,14 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
         taken
     }
 
-    /// Push `bytes` received at `now` and iterate over the events they bring, pushing the rest
-    /// as room frees up: `while let Some(ev) = feed.next() { .. }`.
+    /// Push `bytes` received at `now` and iterate over the events they bring:
+    /// `while let Some(ev) = feed.next() { .. }`.
+    ///
+    /// The fast way to deframe a large chunk (a capture being replayed): while nothing is
+    /// buffered, frames are found in `bytes` itself and handed out without a copy; only a frame
+    /// cut by the end of the chunk is copied into the buffer, and it is completed from the next
+    /// chunk with only the bytes it needs. The events are the same as with
+    /// [`push`](Self::push) and [`poll`](Self::poll).
     pub fn feed<'d, 'b>(&'d mut self, bytes: &'b [u8], now: Instant) -> Feed<'d, 'b, F, N> {
         Feed {
             deframer: self,
@@ -512,7 +518,8 @@ fn load_echo<const N: usize>(buf: &mut [u8; N], sent: &[&[u8]]) -> Result<usize,
     Ok(len)
 }
 
-/// Events from one pushed chunk; see [`Deframer::feed`].
+/// Events from one chunk of input; see [`Deframer::feed`]. Bytes not taken when it is dropped
+/// are lost: call [`next`](Self::next) until it answers `None`.
 #[derive(Debug)]
 pub struct Feed<'d, 'b, F: Framing, const N: usize> {
     deframer: &'d mut Deframer<F, N>,
