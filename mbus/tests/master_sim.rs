@@ -116,6 +116,18 @@ impl Slave {
                 }
                 self.selected.then(|| vec![0xE5])
             }
+            Request::SetPrimaryAddress {
+                address,
+                new_address,
+                ..
+            } if self.addressed(address) => {
+                self.primary = new_address;
+                (!silent).then(|| vec![0xE5])
+            }
+            Request::SwitchBaudRate { address, .. } if self.addressed(address) => {
+                // Acknowledged at the old speed (notes 1.6); the simulated line keeps one.
+                (!silent).then(|| vec![0xE5])
+            }
             Request::ReqUd2 { address, fcb } if self.addressed(address) && !silent => {
                 self.fcbs.push(fcb);
                 // Same FCB as last time: the master lost our answer, send it again.
@@ -789,4 +801,69 @@ fn a_transmit_buffer_too_small_ends_the_command() {
         ))))
     );
     assert!(!m.is_busy());
+}
+
+#[test]
+fn set_primary_address_then_read_at_the_new_one() {
+    let a = sa(0x1122_3344, 0x2C2D, 1, 4);
+    let mut bus = Bus::new(LineTiming::default(), vec![Slave::simple(5, a, 20)]);
+    let mut m = Master::new(MasterConfig::default());
+    let five = Address::from_byte(5);
+    let fcb = m.fcb().next(five);
+    m.send(&Request::SetPrimaryAddress {
+        address: five,
+        fcb,
+        new_address: 9,
+    })
+    .unwrap();
+    let t = drive(&mut m, &mut bus, at(0));
+    assert_eq!(t.events, [Event::Done(Ok(Completion::Acknowledged))]);
+    // 68 06 06 68 73 05 51 01 7A 09 CS 16: SND_UD with FCB 1, CI 0x51, record 01 7A 09.
+    assert_eq!(
+        &bus.requests[0][4..10],
+        &[0x73, 0x05, 0x51, 0x01, 0x7A, 0x09]
+    );
+    // A successful SND_UD toggles the FCB of address 5.
+    assert!(!m.fcb().next(five));
+    let t = drive_read(&mut m, &mut bus, Address::from_byte(9), at(t.end + 1000));
+    assert_eq!(t.telegrams.len(), 1);
+    let t = drive_read(&mut m, &mut bus, five, at(t.end + 1000));
+    assert_eq!(
+        t.events,
+        [Event::Done(Err(MasterError::NoReply { address: five }))]
+    );
+}
+
+fn drive_read(m: &mut Master, bus: &mut Bus, address: Address, start: Instant) -> Transcript {
+    m.start(Command::ReadOut {
+        address,
+        reset: true,
+    })
+    .unwrap();
+    drive(m, bus, start)
+}
+
+#[test]
+fn baud_switch_is_acknowledged() {
+    let a = sa(1, 1, 1, 1);
+    let mut bus = Bus::new(LineTiming::default(), vec![Slave::simple(3, a, 20)]);
+    let mut m = Master::new(MasterConfig::default());
+    m.send(&Request::SwitchBaudRate {
+        address: Address::from_byte(3),
+        fcb: false,
+        baud: wired_mbus::BaudRate::B9600,
+    })
+    .unwrap();
+    let t = drive(&mut m, &mut bus, at(0));
+    assert_eq!(t.events, [Event::Done(Ok(Completion::Acknowledged))]);
+    assert_eq!(
+        bus.requests[0],
+        [0x68, 0x03, 0x03, 0x68, 0x53, 0x03, 0xBD, 0x13, 0x16]
+    );
+    // After the acknowledgement the caller switches the port and the master's timing.
+    m.set_config(MasterConfig {
+        timing: LineTiming::new(9600),
+        ..*m.config()
+    });
+    assert_eq!(m.config().timing.baud(), 9600);
 }
