@@ -4,10 +4,17 @@
 
 use proptest::prelude::*;
 use qgdw1376_2::unit::confirm::{Confirm, DenyReason};
+use qgdw1376_2::unit::file::FileSegment;
 use qgdw1376_2::unit::list::Entries;
 use qgdw1376_2::unit::protocol::Protocol;
-use qgdw1376_2::unit::read::{MonitorReply, MonitorRequest, ReadAnswer, ReadFlag};
-use qgdw1376_2::unit::time::DateTime;
+use qgdw1376_2::unit::protocol::ProtocolFrame;
+use qgdw1376_2::unit::query::{BroadcastDelay, DelaySupport, Medium, RunMode, VendorInfo};
+use qgdw1376_2::unit::read::{
+    ConcurrentRead, DelayRequest, MeterData, MonitorReply, MonitorRequest, ReadAnswer, ReadFlag,
+};
+use qgdw1376_2::unit::report::{NodeReport, SlaveEvent};
+use qgdw1376_2::unit::route::{AddNode, NodeInfo, NodePage, RegistrationWindow};
+use qgdw1376_2::unit::time::{Date, DateTime};
 use qgdw1376_2::{
     Address, AddressField, Afn, CommMode, Control, DataUnit, Direction, Dt, Edition, Frame,
     FrameRepr, Info, InfoDown, InfoUp, R1, RateUnit, Scanner, checksum, scan,
@@ -133,7 +140,7 @@ proptest! {
         status in any::<u16>(),
         wait in any::<u16>(),
         code in 0u8..20,
-        pick in 0u8..6,
+        pick in 0u8..21,
         flag in 0u8..3,
         delay in any::<bool>(),
         t in (0u8..60, 0u8..60, 0u8..24, 1u8..29, 1u8..13, 0u8..100),
@@ -141,7 +148,17 @@ proptest! {
         let delay = delay && ed == Edition::V2013;
         let mut scratch = [0u8; 64];
         let attached = Entries::encode(attached.iter().map(|a| Address(*a)), ed, &mut scratch).unwrap();
-        let up = matches!(pick, 1 | 3 | 5);
+        let up = matches!(pick, 1 | 3 | 5 | 8 | 12 | 14 | 15 | 17 | 18 | 19 | 20);
+        let mut scratch2 = [0u8; 256];
+        let proto = Protocol::from_byte(code);
+        let pf = ProtocolFrame { protocol: proto, frame: &frame };
+        let vendor = VendorInfo {
+            vendor: [b'A' + code, b'Z'],
+            chip: *b"01",
+            date: Date { year: t.5, month: t.4, day: t.3 },
+            version: wait % 10000,
+        };
+        let addrs = [Address(src), Address(dst)];
         let (afn, f, unit) = match pick {
             0 => (Afn::RouteForward, 1, DataUnit::MonitorRequest(MonitorRequest {
                 protocol: Protocol::Dlt645_2007, delay_sensitive: delay, attached, frame: &frame })),
@@ -153,7 +170,68 @@ proptest! {
             3 => (Afn::Confirm, 1, DataUnit::Confirm(Confirm { status: u32::from(status), wait_s: wait })),
             4 => (Afn::RouteRead, 2, DataUnit::Clock(DateTime {
                 second: t.0, minute: t.1, hour: t.2, day: t.3, month: t.4, year: t.5 })),
-            _ => (Afn::Confirm, 2, DataUnit::Deny(DenyReason::from_code(code, ed))),
+            5 => (Afn::Confirm, 2, DataUnit::Deny(DenyReason::from_code(code, ed))),
+            6 => (Afn::Forward, 1, DataUnit::Forward(pf)),
+            7 => (Afn::Control, 3, DataUnit::Broadcast(pf)),
+            8 => (Afn::Report, 2, DataUnit::MeterData(MeterData {
+                index: status, protocol: proto, transit_s: wait, frame: &frame })),
+            9 => (Afn::Concurrent, 1, DataUnit::Concurrent(ConcurrentRead {
+                protocol: proto, reserved: flag, frame: &frame })),
+            10 => {
+                let nodes = addrs.iter().enumerate().map(|(i, a)| AddNode {
+                    address: *a,
+                    index: (ed == Edition::V2009).then_some(status.wrapping_add(i as u16)),
+                    protocol: proto,
+                });
+                (Afn::RouteSet, 1, DataUnit::AddNodes(Entries::encode(nodes, ed, &mut scratch2).unwrap()))
+            }
+            11 => (Afn::RouteSet, 2, DataUnit::DeleteNodes(Entries::encode(addrs, ed, &mut scratch2).unwrap())),
+            12 => {
+                let nodes = addrs.iter().map(|a| NodeInfo {
+                    address: *a, relay_level: code % 16, signal_quality: flag, phase: t.0 % 8,
+                    protocol: Protocol::from_byte(code % 8), reserved: t.1 % 4,
+                });
+                (Afn::RouteQuery, 2, DataUnit::NodePage(NodePage {
+                    total: status, nodes: Entries::encode(nodes, ed, &mut scratch2).unwrap() }))
+            }
+            13 => (Afn::RouteSet, 5, DataUnit::Registration(RegistrationWindow {
+                start: DateTime { second: t.0, minute: t.1, hour: t.2, day: t.3, month: t.4, year: t.5 },
+                duration_min: wait, retries: code, slots: flag })),
+            14 => (Afn::RouteRead, 3, DataUnit::DelayRequest(DelayRequest {
+                address: Address(dst), delay_s: wait, frame: &frame })),
+            15 => (Afn::Report, 5, DataUnit::SlaveEvent(SlaveEvent {
+                device_type: flag, protocol: proto, frame: &frame })),
+            16 => (Afn::FileTransfer, 1, DataUnit::FileSegment(FileSegment {
+                file_id: code, attribute: flag, command: t.0, total_segments: wait,
+                index: u32::from(status) << 3, data: &frame })),
+            17 => {
+                let mut rates = heapless::Vec::new();
+                for r in frame.iter().take(usize::from(flag) * 2) {
+                    rates.push(u16::from(*r) << 7).unwrap();
+                }
+                (Afn::Query, 10, DataUnit::RunMode(RunMode {
+                    medium: [Medium::Narrowband, Medium::Broadband, Medium::Wireless][usize::from(flag)],
+                    module_routes: delay, archive_download: !delay,
+                    concentrator_led: code % 2 == 0, router_led: code % 3 == 0,
+                    delay_support: DelaySupport::from_bits_truncate(code),
+                    failed_node_switch: flag, broadcast_confirm_first: delay,
+                    broadcast_channel_mode: t.0 % 4, channel_count: t.1 % 32,
+                    power_down_info: t.2 % 8, byte3_reserved: t.3 % 16, reserved: [t.4, t.5],
+                    monitor_timeout_s: code, broadcast_timeout_s: wait, max_frame_len: status,
+                    max_file_packet: wait ^ status, upgrade_wait: t.0, master_address: Address(src),
+                    max_nodes: status / 2, node_count: wait / 2,
+                    protocol_released: Date { year: t.5, month: t.4, day: t.3 },
+                    protocol_filed: Date::default(),
+                    vendor, rates,
+                }))
+            }
+            18 => (Afn::Query, 1, DataUnit::Vendor(vendor)),
+            19 => {
+                let nodes = addrs.iter().map(|a| NodeReport { address: *a, protocol: proto, index: wait });
+                (Afn::Report, 1, DataUnit::NodeReports(Entries::encode(nodes, ed, &mut scratch2).unwrap()))
+            }
+            _ => (Afn::Query, 9, DataUnit::BroadcastDelay(BroadcastDelay {
+                delay_s: wait, frame: (flag > 0).then_some(pf) })),
         };
         let mode = CommMode::Broadband;
         let with_addr = relays.len() % 2 == 0;
