@@ -242,6 +242,10 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
     /// Take up to all of `bytes`, received at `now`; returns how many were taken. Fewer are
     /// taken only when the buffer is full of frames and bytes not yet polled: call
     /// [`poll`](Self::poll) until it answers `None`, then push the rest.
+    ///
+    /// The gap limit applies to the partial frame held since the previous push: poll until
+    /// `None` before pushing, so that whole frames are taken out before a silence can discard
+    /// what is held.
     pub fn push(&mut self, bytes: &[u8], now: Instant) -> usize {
         self.apply_consume();
         let mut taken = 0;
@@ -324,9 +328,14 @@ impl<F: Framing, const N: usize> Deframer<F, N> {
             .checked_duration_since(last)
             .is_some_and(|d| d > self.gap)
         {
-            self.gap_pending += self.end - self.start;
-            self.start = 0;
-            self.end = 0;
+            // A whole frame found but not handed out yet stays; what follows it goes.
+            let keep = self.ready.map_or(0, |(_, end)| end);
+            self.gap_pending += self.end - self.start - keep;
+            self.end = self.start + keep;
+            if keep == 0 {
+                self.start = 0;
+                self.end = 0;
+            }
             self.noise_run = 0;
         }
     }

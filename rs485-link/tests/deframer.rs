@@ -407,3 +407,22 @@ proptest! {
         prop_assert_eq!(fed(&stream, &cuts, limit), push_poll(&stream, &cuts, limit));
     }
 }
+
+#[test]
+fn a_gap_after_noise_keeps_the_whole_frame_found_behind_it() {
+    // Push/poll used out of order: the frame found behind the noise is not polled before a
+    // late push; the gap discards only the partial bytes after it.
+    let f = toy_frame(&[1, 2]);
+    let mut s = vec![0x00, 0x00];
+    s.extend_from_slice(&f);
+    s.extend_from_slice(&[0x68, 0x05]);
+    let mut d = toy();
+    assert_eq!(d.push(&s, at(0)), s.len());
+    assert_eq!(d.poll(), Some(Event::Noise { len: 2 }));
+    assert_eq!(d.push(&[0x01], at(600)), 1);
+    let mut evs = Vec::new();
+    while let Some(e) = d.poll() {
+        evs.push(own(e));
+    }
+    assert_eq!(evs, vec![Ev::Gap(2), Ev::Frame(f), Ev::Noise(1)]);
+}
