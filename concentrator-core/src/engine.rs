@@ -17,7 +17,7 @@ use crate::timer::{MAX_CHANNELS, Timer, TimerTable};
 use crate::value::{Quality, Value};
 
 use qgdw1376_2::Address as PlcAddress;
-use qgdw1376_2::session::{Config as SessionConfig, Event as SessionEvent, ReadId, Session};
+use qgdw1376_2::session::{Config as SessionConfig, Event as SessionEvent, Op, ReadId, Session};
 use qgdw1376_2::unit::protocol::Protocol as PlcProtocol;
 
 use crate::archive::MeterAddress;
@@ -550,7 +550,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if meter.control.is_none() {
             return Err(CommandError::NoControlAuth(archive_no));
         }
-        if !meter.protocol.is_dlt645() {
+        // Remote switching (0x1C) is a DL/T 645-2007 function (notes §1.14); 1997 has none.
+        if meter.protocol != Protocol::Dlt645_2007 {
             return Err(CommandError::Unsupported);
         }
         self.queue_command(archive_no, |cmd| Work::Switch {
@@ -860,7 +861,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             if round.task == Task::ClockSync && !round.broadcast_done {
                 round.broadcast_done = true;
                 ch.round = Some(round);
-                if kind == ChannelKind::Rs485 {
+                if matches!(kind, ChannelKind::Rs485 | ChannelKind::Carrier) {
                     return Some((Job::BroadcastTime, true));
                 }
             }
@@ -1373,6 +1374,32 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     c.read = None;
                     self.try_failed(ci, now);
                 }
+                // The module confirmed the broadcast and needs `wait_s` to send it to every
+                // node; the channel stays with the broadcast until then.
+                SessionEvent::Done(Op::Broadcast { wait_s }) => {
+                    if let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut)
+                        && let Some(txn) = ch.txn.as_mut()
+                        && matches!(txn.state, TxnState::Broadcasting { .. })
+                    {
+                        txn.state = TxnState::Broadcasting {
+                            until: now.ticks().saturating_add(u64::from(wait_s) * 1000),
+                        };
+                    }
+                }
+                SessionEvent::Failed {
+                    op: Op::Broadcast { .. },
+                    ..
+                } => {
+                    if self
+                        .channels
+                        .get(ci)
+                        .and_then(Option::as_ref)
+                        .and_then(|ch| ch.txn)
+                        .is_some_and(|t| matches!(t.state, TxnState::Broadcasting { .. }))
+                    {
+                        self.end_txn(ci, now);
+                    }
+                }
                 // The module is not in service (start-up failed, or it went silent or restarted
                 // and start-up begins again): the work queued for it cannot be done now.
                 SessionEvent::InitFailed { .. }
@@ -1511,9 +1538,31 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         let line = ch.cfg.line;
         let mut txn = ch.txn?;
         let Job::Meter { meter, work, .. } = txn.job else {
-            // Broadcasts are not sent through the module.
-            ch.txn = None;
-            return None;
+            // The daily time broadcast goes to every node through the module (AFN 05 F3);
+            // the channel is held until the module has finished broadcasting.
+            txn.state = TxnState::Broadcasting {
+                until: add_ms(now, line.response_timeout),
+            };
+            ch.txn = Some(txn);
+            let mut frame = [0u8; 32];
+            let sent = crate::map_dlt645::broadcast_frame(wall, &mut frame)
+                .and_then(|n| frame.get(..n))
+                .and_then(|f| {
+                    self.carrier
+                        .as_mut()?
+                        .session
+                        .as_mut()?
+                        .broadcast(PlcProtocol::Dlt645_2007, f, now)
+                        .ok()
+                });
+            if sent.is_none() {
+                self.end_txn(ci, now);
+                return None;
+            }
+            let len = self.carrier.as_mut()?.session.as_mut()?.poll_transmit(buf);
+            self.refresh_timer(ci, now);
+            self.counters.requests += 1;
+            return len.map(|len| Transmit { channel, len, baud });
         };
         if matches!(work, Work::SetClock) && txn.set_to.is_none() {
             txn.set_to = Some(wall);

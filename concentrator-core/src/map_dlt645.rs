@@ -258,14 +258,17 @@ pub(crate) fn build(meter: &Meter, req: &Request, buf: &mut [u8]) -> Option<usiz
     with_preamble(buf, |b| build_frame(meter, req, b))
 }
 
-/// Broadcast time sync 0x08 to 999999999999: the frame is the same in both editions (Clou
-/// C82 `MtrProAPI.cpp`, notes §3.3); meters never answer it.
+/// Broadcast time sync 0x08 to 999999999999, without wake-up bytes: the frame is the same in
+/// both editions (Clou C82 `MtrProAPI.cpp`, notes §3.3); meters never answer it.
+pub(crate) fn broadcast_frame(to: DateTime, buf: &mut [u8]) -> Option<usize> {
+    Repr::request(Address::BROADCAST, Req::BroadcastTime(to_codec_time(to)))
+        .emit(buf)
+        .ok()
+}
+
+/// The broadcast time sync with its wake-up bytes, for an RS-485 bus.
 pub(crate) fn build_broadcast_time(to: DateTime, buf: &mut [u8]) -> Option<usize> {
-    with_preamble(buf, |b| {
-        Repr::request(Address::BROADCAST, Req::BroadcastTime(to_codec_time(to)))
-            .emit(b)
-            .ok()
-    })
+    with_preamble(buf, |b| broadcast_frame(to, b))
 }
 
 fn push(out: &mut Decoded, part: u16, value: Value, quality: Quality) -> Option<()> {

@@ -137,3 +137,25 @@ fn mixed_round_is_deterministic() {
     assert_eq!(a.events, b.events);
     assert_ne!(a.transcript, mixed_round(6).transcript);
 }
+
+#[test]
+fn clock_sync_through_the_module() {
+    let mut bus = carrier_bus(700, 3, 0);
+    bus.meters[0].clock_offset = 90; // fixed by the broadcast
+    bus.meters[1].clock_offset = -1200; // 20 min slow: alarm, then set through the module
+    let mut sim = Sim::new(8, epoch(), vec![bus]);
+    sim.engine.start_round(Task::ClockSync);
+    assert!(sim.run_until(3_600_000, |s| !s.engine.is_busy(ChannelId(0))));
+    assert_eq!(sim.buses[0].meters[0].broadcasts, 1);
+    assert_eq!(sim.buses[0].meters[0].clock_offset, 0);
+    assert!(sim.buses[0].meters[1].clock_offset.abs() <= 2);
+    let kinds: Vec<_> = sim.events.iter().map(|e| e.1.kind).collect();
+    assert!(kinds.iter().any(|k| matches!(
+        k,
+        EventKind::Alarm(concentrator_core::Alarm::ClockDrift { meter: 2, .. })
+    )));
+    assert!(kinds.contains(&EventKind::ClockSet {
+        meter: 2,
+        outcome: concentrator_core::Outcome::Done
+    }));
+}

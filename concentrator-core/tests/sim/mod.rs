@@ -693,6 +693,37 @@ impl Sim {
                     }),
                 )
             }
+            // AFN 05 F3: broadcast the frame to every node; meters take a time within ±5 min.
+            (Afn::Control, Some(3), DataUnit::Broadcast(pf)) => {
+                let wall = self.epoch.add_seconds((heard / 1000) as i64).unwrap();
+                let start = pf.frame.iter().position(|b| *b == 0x68).unwrap_or(0);
+                if let Ok(f) = Frame::new_checked(&pf.frame[start..])
+                    && let Ok(Repr {
+                        body: Body::Request(Request::BroadcastTime(t)),
+                        ..
+                    }) = Repr::parse(&f)
+                {
+                    let target =
+                        DateTime::new(t.year, t.month, t.day, t.hour, t.minute, t.second).unwrap();
+                    for m in &mut self.buses[usize::from(channel)].meters {
+                        let corr = target.seconds_since_2000()
+                            - (wall.seconds_since_2000() + m.clock_offset);
+                        if corr.abs() <= 300 {
+                            m.clock_offset += corr;
+                            m.broadcasts += 1;
+                        }
+                    }
+                }
+                up(
+                    None,
+                    Afn::Confirm,
+                    1,
+                    DataUnit::Confirm(Confirm {
+                        status: 1,
+                        wait_s: 3,
+                    }),
+                )
+            }
             // Master address set, node deletes, routing start / pause / resume.
             (Afn::Control | Afn::RouteSet | Afn::RouteControl, _, _) => confirm(),
             _ => return,
