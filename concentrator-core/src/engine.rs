@@ -1389,16 +1389,14 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 SessionEvent::Failed {
                     op: Op::Broadcast { .. },
                     ..
-                } => {
-                    if self
-                        .channels
-                        .get(ci)
-                        .and_then(Option::as_ref)
-                        .and_then(|ch| ch.txn)
-                        .is_some_and(|t| matches!(t.state, TxnState::Broadcasting { .. }))
-                    {
-                        self.end_txn(ci, now);
-                    }
+                } if self
+                    .channels
+                    .get(ci)
+                    .and_then(Option::as_ref)
+                    .and_then(|ch| ch.txn)
+                    .is_some_and(|t| matches!(t.state, TxnState::Broadcasting { .. })) =>
+                {
+                    self.end_txn(ci, now);
                 }
                 // The module is not in service (start-up failed, or it went silent or restarted
                 // and start-up begins again): the work queued for it cannot be done now.
