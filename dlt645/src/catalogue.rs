@@ -155,15 +155,6 @@ impl Layout {
         }
     }
 
-    #[inline]
-    const fn block(name: &'static str, format: Format, block: bool) -> Layout {
-        let mut l = Layout::one(name, format);
-        if block {
-            l.repeat = Repeat::Block;
-        }
-        l
-    }
-
     /// Bytes of one record.
     #[inline]
     pub fn record_len(&self) -> usize {
@@ -185,54 +176,145 @@ const fn bcd(len: u8, exponent: i8, signed: bool, unit: Unit) -> Format {
     }
 }
 
-/// Energy quantity of DI2 (and of 0x05 freeze DI1): name, signed, unit.
-#[inline]
-fn energy_kind(k: u8) -> Option<(&'static str, bool, Unit)> {
+impl Layout {
+    const fn two(name: &'static str, value: Format, second: &'static str, then: Format) -> Layout {
+        Layout {
+            name,
+            phase: None,
+            head: None,
+            record: [
+                Some(Field {
+                    name,
+                    format: value,
+                }),
+                Some(Field {
+                    name: second,
+                    format: then,
+                }),
+            ],
+            repeat: Repeat::Once,
+        }
+    }
+
+    const fn curve(name: &'static str, format: Format) -> Layout {
+        let mut l = Layout::one(name, format);
+        l.head = Some(Field {
+            name: "curve start",
+            format: YMDHM,
+        });
+        l
+    }
+}
+
+/// A catalogue answer: a static entry plus what the DI itself selects (phase, block).
+/// Kept small so that decoding moves 16 bytes, not a whole [`Layout`].
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    base: &'static Layout,
+    phase: Option<char>,
+    repeat: Repeat,
+}
+
+impl Spec {
+    const fn once(base: &'static Layout) -> Spec {
+        Spec {
+            base,
+            phase: None,
+            repeat: Repeat::Once,
+        }
+    }
+
+    const fn block(base: &'static Layout, block: bool) -> Spec {
+        Spec {
+            base,
+            phase: None,
+            repeat: if block { Repeat::Block } else { Repeat::Once },
+        }
+    }
+
+    fn phase(mut self, phase: Option<char>) -> Spec {
+        self.phase = phase;
+        self
+    }
+
+    fn layout(&self) -> Layout {
+        Layout {
+            phase: self.phase,
+            repeat: self.repeat,
+            ..*self.base
+        }
+    }
+}
+
+/// `const { &Layout::one(..) }`: a static entry with one field.
+macro_rules! one {
+    ($name:expr, $format:expr) => {
+        const { &Layout::one($name, $format) }
+    };
+}
+
+/// Energy quantity of DI2 (and of 0x05 freeze DI1): XXXXXX.XX, signed for combined ones
+/// (2007 Appendix A.1; notes §1.10).
+fn energy(k: u8) -> Option<&'static Layout> {
     Some(match k {
-        0x00 => ("combined active energy", true, Unit::KWh),
-        0x01 => ("forward active energy", false, Unit::KWh),
-        0x02 => ("reverse active energy", false, Unit::KWh),
-        0x03 => ("combined reactive 1 energy", true, Unit::Kvarh),
-        0x04 => ("combined reactive 2 energy", true, Unit::Kvarh),
-        0x05 => ("quadrant I reactive energy", false, Unit::Kvarh),
-        0x06 => ("quadrant II reactive energy", false, Unit::Kvarh),
-        0x07 => ("quadrant III reactive energy", false, Unit::Kvarh),
-        0x08 => ("quadrant IV reactive energy", false, Unit::Kvarh),
-        0x09 => ("forward apparent energy", false, Unit::KVAh),
-        0x0A => ("reverse apparent energy", false, Unit::KVAh),
+        0x00 => one!("combined active energy", bcd(4, -2, true, Unit::KWh)),
+        0x01 => one!("forward active energy", bcd(4, -2, false, Unit::KWh)),
+        0x02 => one!("reverse active energy", bcd(4, -2, false, Unit::KWh)),
+        0x03 => one!("combined reactive 1 energy", bcd(4, -2, true, Unit::Kvarh)),
+        0x04 => one!("combined reactive 2 energy", bcd(4, -2, true, Unit::Kvarh)),
+        0x05 => one!("quadrant I reactive energy", bcd(4, -2, false, Unit::Kvarh)),
+        0x06 => one!(
+            "quadrant II reactive energy",
+            bcd(4, -2, false, Unit::Kvarh)
+        ),
+        0x07 => one!(
+            "quadrant III reactive energy",
+            bcd(4, -2, false, Unit::Kvarh)
+        ),
+        0x08 => one!(
+            "quadrant IV reactive energy",
+            bcd(4, -2, false, Unit::Kvarh)
+        ),
+        0x09 => one!("forward apparent energy", bcd(4, -2, false, Unit::KVAh)),
+        0x0A => one!("reverse apparent energy", bcd(4, -2, false, Unit::KVAh)),
         _ => return None,
     })
 }
 
-#[inline]
-fn demand_name(k: u8) -> &'static str {
-    match k {
-        0x00 => "combined active maximum demand",
-        0x01 => "forward active maximum demand",
-        0x02 => "reverse active maximum demand",
-        0x03 => "combined reactive 1 maximum demand",
-        0x04 => "combined reactive 2 maximum demand",
-        0x05 => "quadrant I reactive maximum demand",
-        0x06 => "quadrant II reactive maximum demand",
-        0x07 => "quadrant III reactive maximum demand",
-        0x08 => "quadrant IV reactive maximum demand",
-        0x09 => "forward apparent maximum demand",
-        _ => "reverse apparent maximum demand",
-    }
+/// `const { &Layout::two(name, XX.XXXX unit, "maximum demand time", YYMMDDhhmm) }`.
+macro_rules! demand {
+    ($name:expr, $signed:expr, $unit:expr) => {
+        const {
+            &Layout::two(
+                $name,
+                bcd(3, -4, $signed, $unit),
+                "maximum demand time",
+                YMDHM,
+            )
+        }
+    };
 }
 
-#[inline]
-fn power_unit(u: Unit) -> Unit {
-    match u {
-        Unit::KWh => Unit::KW,
-        Unit::Kvarh => Unit::Kvar,
-        _ => Unit::KVA,
-    }
+/// Maximum demand of DI2 (and of 0x05 freeze DI1 09/0A): XX.XXXX + YYMMDDhhmm.
+fn demand(k: u8) -> Option<&'static Layout> {
+    Some(match k {
+        0x00 => demand!("combined active maximum demand", true, Unit::KW),
+        0x01 => demand!("forward active maximum demand", false, Unit::KW),
+        0x02 => demand!("reverse active maximum demand", false, Unit::KW),
+        0x03 => demand!("combined reactive 1 maximum demand", true, Unit::Kvar),
+        0x04 => demand!("combined reactive 2 maximum demand", true, Unit::Kvar),
+        0x05 => demand!("quadrant I reactive maximum demand", false, Unit::Kvar),
+        0x06 => demand!("quadrant II reactive maximum demand", false, Unit::Kvar),
+        0x07 => demand!("quadrant III reactive maximum demand", false, Unit::Kvar),
+        0x08 => demand!("quadrant IV reactive maximum demand", false, Unit::Kvar),
+        0x09 => demand!("forward apparent maximum demand", false, Unit::KVA),
+        0x0A => demand!("reverse apparent maximum demand", false, Unit::KVA),
+        _ => return None,
+    })
 }
 
 /// DI2 of energy/demand DIs: (phase, quantity kind) — totals 00..0A, phase A 15..1E,
 /// B 29..32, C 3D..46 (2007 Appendix A.1).
-#[inline]
 fn split_phase(di2: u8) -> Option<(Option<char>, u8)> {
     match di2 {
         0x00..=0x0A => Some((None, di2)),
@@ -243,7 +325,6 @@ fn split_phase(di2: u8) -> Option<(Option<char>, u8)> {
     }
 }
 
-#[inline]
 fn phase_of(di1: u8) -> Option<char> {
     match di1 {
         1 => Some('A'),
@@ -257,319 +338,261 @@ const YMDHM: Format = Format::Time(TimeFormat::YYMMDDhhmm);
 
 /// Look up a 2007 DI.
 pub fn lookup(di: Di) -> Option<Layout> {
+    spec(di).map(|s| s.layout())
+}
+
+fn spec(di: Di) -> Option<Spec> {
     let (d3, d2, d1, d0) = (di.di3(), di.di2(), di.di1(), di.di0());
-    let l = match d3 {
-        0x00 if di.0 == 0x0090_0200 => {
-            Layout::one("remaining money", bcd(4, -2, false, Unit::Yuan))
-        }
+    let block = d1 == 0xFF || d0 == 0xFF;
+    match d3 {
+        0x00 if di.0 == 0x0090_0200 => Some(Spec::once(one!(
+            "remaining money",
+            bcd(4, -2, false, Unit::Yuan)
+        ))),
         0x00 => {
             let (phase, kind) = split_phase(d2)?;
-            let (name, signed, unit) = energy_kind(kind)?;
-            let mut l = Layout::block(name, bcd(4, -2, signed, unit), d1 == 0xFF || d0 == 0xFF);
-            l.phase = phase;
-            l
+            Some(Spec::block(energy(kind)?, block).phase(phase))
         }
         0x01 => {
             let (phase, kind) = split_phase(d2)?;
-            let (_, signed, unit) = energy_kind(kind)?;
-            let name = demand_name(kind);
-            Layout {
-                name,
-                phase,
-                head: None,
-                record: [
-                    Some(Field {
-                        name,
-                        format: bcd(3, -4, signed, power_unit(unit)),
-                    }),
-                    Some(Field {
-                        name: "maximum demand time",
-                        format: YMDHM,
-                    }),
-                ],
-                repeat: if d1 == 0xFF || d0 == 0xFF {
-                    Repeat::Block
-                } else {
-                    Repeat::Once
-                },
-            }
+            Some(Spec::block(demand(kind)?, block).phase(phase))
         }
-        0x02 => return variables(d2, d1, d0),
-        0x03 => return events(d2, d1, d0),
-        0x04 => return parameters(di),
-        0x05 => return frozen(d2, d1),
-        0x06 if d2 == 0x10 => return curve(d1, d0),
-        _ => return None,
-    };
-    Some(l)
+        0x02 => variables(d2, d1, d0),
+        0x03 => events(d2, d1, d0),
+        0x04 => parameters(di),
+        0x05 => frozen(d2, d1),
+        0x06 if d2 == 0x10 => curve(d1, d0),
+        _ => None,
+    }
 }
 
-fn variables(d2: u8, d1: u8, d0: u8) -> Option<Layout> {
+fn variables(d2: u8, d1: u8, d0: u8) -> Option<Spec> {
     let block = d1 == 0xFF;
     let phase_ok = matches!(d1, 0x01..=0x03 | 0xFF);
     let total_ok = matches!(d1, 0x00..=0x03 | 0xFF);
-    let mut l = match (d2, d0) {
-        (0x01, 0x00) if phase_ok => Layout::block("voltage", bcd(2, -1, false, Unit::Volt), block),
-        (0x02, 0x00) if phase_ok => Layout::block("current", bcd(3, -3, true, Unit::Ampere), block),
-        (0x03, 0x00) if total_ok => {
-            Layout::block("active power", bcd(3, -4, true, Unit::KW), block)
+    let base = match (d2, d0) {
+        (0x01, 0x00) if phase_ok => one!("voltage", bcd(2, -1, false, Unit::Volt)),
+        (0x02, 0x00) if phase_ok => one!("current", bcd(3, -3, true, Unit::Ampere)),
+        (0x03, 0x00) if total_ok => one!("active power", bcd(3, -4, true, Unit::KW)),
+        (0x04, 0x00) if total_ok => one!("reactive power", bcd(3, -4, true, Unit::Kvar)),
+        (0x05, 0x00) if total_ok => one!("apparent power", bcd(3, -4, true, Unit::KVA)),
+        (0x06, 0x00) if total_ok => one!("power factor", bcd(2, -3, true, Unit::None)),
+        (0x07, 0x00) if phase_ok => one!("phase angle", bcd(2, -1, false, Unit::Degree)),
+        (0x08, 0x00) if phase_ok => one!("voltage THD", bcd(2, -2, false, Unit::Percent)),
+        (0x09, 0x00) if phase_ok => one!("current THD", bcd(2, -2, false, Unit::Percent)),
+        (0x0A, 0x01..=0x15 | 0xFF) if matches!(d1, 0x01..=0x03) => {
+            let l = one!("voltage harmonic", bcd(2, -2, false, Unit::Percent));
+            return Some(Spec::block(l, d0 == 0xFF).phase(phase_of(d1)));
         }
-        (0x04, 0x00) if total_ok => {
-            Layout::block("reactive power", bcd(3, -4, true, Unit::Kvar), block)
+        (0x0B, 0x01..=0x15 | 0xFF) if matches!(d1, 0x01..=0x03) => {
+            let l = one!("current harmonic", bcd(2, -2, false, Unit::Percent));
+            return Some(Spec::block(l, d0 == 0xFF).phase(phase_of(d1)));
         }
-        (0x05, 0x00) if total_ok => {
-            Layout::block("apparent power", bcd(3, -4, true, Unit::KVA), block)
+        (0x80, _) if d1 == 0x00 => {
+            return Some(Spec::once(match d0 {
+                0x01 => one!("neutral current", bcd(3, -3, true, Unit::Ampere)),
+                0x02 => one!("frequency", bcd(2, -2, false, Unit::Hertz)),
+                0x03 => one!(
+                    "one-minute average active power",
+                    bcd(3, -4, true, Unit::KW)
+                ),
+                0x04 => one!("active demand", bcd(3, -4, true, Unit::KW)),
+                0x05 => one!("reactive demand", bcd(3, -4, true, Unit::Kvar)),
+                0x06 => one!("apparent demand", bcd(3, -4, true, Unit::KVA)),
+                0x07 => one!("internal temperature", bcd(2, -1, true, Unit::Celsius)),
+                0x08 => one!("clock battery voltage", bcd(2, -2, false, Unit::Volt)),
+                0x09 => one!("reading battery voltage", bcd(2, -2, false, Unit::Volt)),
+                0x0A => one!("battery working time", bcd(4, 0, false, Unit::Minute)),
+                0x0B => one!("current ladder price", bcd(4, -4, false, Unit::YuanPerKWh)),
+                _ => return None,
+            }));
         }
-        (0x06, 0x00) if total_ok => {
-            Layout::block("power factor", bcd(2, -3, true, Unit::None), block)
-        }
-        (0x07, 0x00) if phase_ok => {
-            Layout::block("phase angle", bcd(2, -1, false, Unit::Degree), block)
-        }
-        (0x08, 0x00) if phase_ok => {
-            Layout::block("voltage THD", bcd(2, -2, false, Unit::Percent), block)
-        }
-        (0x09, 0x00) if phase_ok => {
-            Layout::block("current THD", bcd(2, -2, false, Unit::Percent), block)
-        }
-        (0x0A, 0x01..=0x15 | 0xFF) if matches!(d1, 0x01..=0x03) => Layout::block(
-            "voltage harmonic",
-            bcd(2, -2, false, Unit::Percent),
-            d0 == 0xFF,
-        ),
-        (0x0B, 0x01..=0x15 | 0xFF) if matches!(d1, 0x01..=0x03) => Layout::block(
-            "current harmonic",
-            bcd(2, -2, false, Unit::Percent),
-            d0 == 0xFF,
-        ),
-        (0x80, _) if d1 == 0x00 => match d0 {
-            0x01 => Layout::one("neutral current", bcd(3, -3, true, Unit::Ampere)),
-            0x02 => Layout::one("frequency", bcd(2, -2, false, Unit::Hertz)),
-            0x03 => Layout::one(
-                "one-minute average active power",
-                bcd(3, -4, true, Unit::KW),
-            ),
-            0x04 => Layout::one("active demand", bcd(3, -4, true, Unit::KW)),
-            0x05 => Layout::one("reactive demand", bcd(3, -4, true, Unit::Kvar)),
-            0x06 => Layout::one("apparent demand", bcd(3, -4, true, Unit::KVA)),
-            0x07 => Layout::one("internal temperature", bcd(2, -1, true, Unit::Celsius)),
-            0x08 => Layout::one("clock battery voltage", bcd(2, -2, false, Unit::Volt)),
-            0x09 => Layout::one("reading battery voltage", bcd(2, -2, false, Unit::Volt)),
-            0x0A => Layout::one("battery working time", bcd(4, 0, false, Unit::Minute)),
-            0x0B => Layout::one("current ladder price", bcd(4, -4, false, Unit::YuanPerKWh)),
-            _ => return None,
-        },
         _ => return None,
     };
-    if matches!(d2, 0x01..=0x0B) {
-        l.phase = phase_of(d1);
-    }
-    Some(l)
+    Some(Spec::block(base, block).phase(phase_of(d1)))
 }
 
-#[inline]
-fn events(d2: u8, d1: u8, d0: u8) -> Option<Layout> {
-    let count = bcd(3, 0, false, Unit::None);
+fn events(d2: u8, d1: u8, d0: u8) -> Option<Spec> {
+    const COUNT: Format = bcd(3, 0, false, Unit::None);
     Some(match (d2, d1, d0) {
         // 0330xx00: programming, meter clear, demand clear, event clear, time set ... counts
-        (0x30, _, 0x00) => Layout::one("event count", count),
-        (0x11, 0x00, 0x00) => Layout::one("power-down count", count),
+        (0x30, _, 0x00) => Spec::once(one!("event count", COUNT)),
+        (0x11, 0x00, 0x00) => Spec::once(one!("power-down count", COUNT)),
         // 0301..0308 0000: per-phase counts and cumulative minutes (A, B, C)
-        (0x01..=0x08, 0x00, 0x00) => Layout {
-            name: "event count",
-            phase: None,
-            head: None,
-            record: [
-                Some(Field {
-                    name: "event count",
-                    format: count,
-                }),
-                Some(Field {
-                    name: "cumulative time",
-                    format: bcd(3, 0, false, Unit::Minute),
-                }),
-            ],
-            repeat: Repeat::Block,
-        },
-        _ => return None,
-    })
-}
-
-fn parameters(di: Di) -> Option<Layout> {
-    let ascii = Format::Ascii;
-    Some(match di.0 {
-        0x0400_0101 => Layout::one("date", Format::Time(TimeFormat::YYMMDDWW)),
-        0x0400_0102 => Layout::one("time", Format::Time(TimeFormat::Hhmmss)),
-        0x0400_0103 => Layout::one("demand period", bcd(1, 0, false, Unit::Minute)),
-        0x0400_0104 => Layout::one("sliding window", bcd(1, 0, false, Unit::Minute)),
-        0x0400_010C => Layout::one("date and time", Format::Time(TimeFormat::YYMMDDWWhhmmss)),
-        0x0400_0401 => Layout::one("communication address", Format::Digits(6)),
-        0x0400_0402 => Layout::one("meter number", Format::Digits(6)),
-        0x0400_0403 => Layout::one("asset code", ascii(32)),
-        0x0400_0404 => Layout::one("rated voltage", ascii(6)),
-        0x0400_0405 => Layout::one("rated current", ascii(6)),
-        0x0400_0406 => Layout::one("maximum current", ascii(6)),
-        0x0400_0407 => Layout::one("active accuracy class", ascii(4)),
-        0x0400_0408 => Layout::one("reactive accuracy class", ascii(4)),
-        0x0400_0409 => Layout::one("active meter constant", bcd(3, 0, false, Unit::ImpPerKWh)),
-        0x0400_040A => Layout::one(
-            "reactive meter constant",
-            bcd(3, 0, false, Unit::ImpPerKvarh),
+        (0x01..=0x08, 0x00, 0x00) => Spec::block(
+            const {
+                &Layout::two(
+                    "event count",
+                    COUNT,
+                    "cumulative time",
+                    bcd(3, 0, false, Unit::Minute),
+                )
+            },
+            true,
         ),
-        0x0400_040B => Layout::one("meter model", ascii(10)),
-        0x0400_040C => Layout::one("production date", ascii(10)),
-        0x0400_040D => Layout::one("protocol version", ascii(16)),
-        0x0400_0501..=0x0400_0507 => Layout::one("status word", Format::Status { word: di.di0() }),
-        0x0400_05FF => Layout::block("status word", Format::Status { word: 0 }, true),
-        0x0400_0701..=0x0400_0705 => Layout::one("baud rate", Format::Baud),
-        0x0400_0B01..=0x0400_0B03 => Layout::one("settlement day", Format::Time(TimeFormat::DDhh)),
         _ => return None,
     })
 }
 
-fn frozen(d2: u8, d1: u8) -> Option<Layout> {
+fn parameters(di: Di) -> Option<Spec> {
+    use Format::Ascii;
+    let base = match di.0 {
+        0x0400_0101 => one!("date", Format::Time(TimeFormat::YYMMDDWW)),
+        0x0400_0102 => one!("time", Format::Time(TimeFormat::Hhmmss)),
+        0x0400_0103 => one!("demand period", bcd(1, 0, false, Unit::Minute)),
+        0x0400_0104 => one!("sliding window", bcd(1, 0, false, Unit::Minute)),
+        0x0400_010C => one!("date and time", Format::Time(TimeFormat::YYMMDDWWhhmmss)),
+        0x0400_0401 => one!("communication address", Format::Digits(6)),
+        0x0400_0402 => one!("meter number", Format::Digits(6)),
+        0x0400_0403 => one!("asset code", Ascii(32)),
+        0x0400_0404 => one!("rated voltage", Ascii(6)),
+        0x0400_0405 => one!("rated current", Ascii(6)),
+        0x0400_0406 => one!("maximum current", Ascii(6)),
+        0x0400_0407 => one!("active accuracy class", Ascii(4)),
+        0x0400_0408 => one!("reactive accuracy class", Ascii(4)),
+        0x0400_0409 => one!("active meter constant", bcd(3, 0, false, Unit::ImpPerKWh)),
+        0x0400_040A => one!(
+            "reactive meter constant",
+            bcd(3, 0, false, Unit::ImpPerKvarh)
+        ),
+        0x0400_040B => one!("meter model", Ascii(10)),
+        0x0400_040C => one!("production date", Ascii(10)),
+        0x0400_040D => one!("protocol version", Ascii(16)),
+        0x0400_0501 => one!("status word", Format::Status { word: 1 }),
+        0x0400_0502 => one!("status word", Format::Status { word: 2 }),
+        0x0400_0503 => one!("status word", Format::Status { word: 3 }),
+        0x0400_0504 => one!("status word", Format::Status { word: 4 }),
+        0x0400_0505 => one!("status word", Format::Status { word: 5 }),
+        0x0400_0506 => one!("status word", Format::Status { word: 6 }),
+        0x0400_0507 => one!("status word", Format::Status { word: 7 }),
+        0x0400_05FF => {
+            return Some(Spec::block(
+                one!("status word", Format::Status { word: 0 }),
+                true,
+            ));
+        }
+        0x0400_0701..=0x0400_0705 => one!("baud rate", Format::Baud),
+        0x0400_0B01..=0x0400_0B03 => one!("settlement day", Format::Time(TimeFormat::DDhh)),
+        _ => return None,
+    };
+    Some(Spec::once(base))
+}
+
+fn frozen(d2: u8, d1: u8) -> Option<Spec> {
     if d2 > 0x08 {
         return None;
     }
     Some(match d1 {
-        0x00 => Layout::one("freeze time", YMDHM),
-        0x01..=0x08 => {
-            let (name, signed, unit) = energy_kind(d1)?;
-            Layout::block(name, bcd(4, -2, signed, unit), true)
-        }
-        0x09 | 0x0A => {
-            let name = demand_name(d1 - 0x08);
-            Layout {
-                name,
-                phase: None,
-                head: None,
-                record: [
-                    Some(Field {
-                        name,
-                        format: bcd(3, -4, false, Unit::KW),
-                    }),
-                    Some(Field {
-                        name: "maximum demand time",
-                        format: YMDHM,
-                    }),
-                ],
-                repeat: Repeat::Block,
-            }
-        }
+        0x00 => Spec::once(one!("freeze time", YMDHM)),
+        0x01..=0x08 => Spec::block(energy(d1)?, true),
+        0x09 | 0x0A => Spec::block(demand(d1 - 0x08)?, true),
         _ => return None,
     })
 }
 
-#[inline]
-fn curve(d1: u8, d0: u8) -> Option<Layout> {
-    let (name, format) = match (d1, d0) {
-        (0x01, 0x01..=0x03 | 0xFF) => ("voltage", bcd(2, -1, false, Unit::Volt)),
-        (0x02, 0x01..=0x03 | 0xFF) => ("current", bcd(3, -3, true, Unit::Ampere)),
-        (0x03, 0x00..=0x03 | 0xFF) => ("active power", bcd(3, -4, true, Unit::KW)),
-        (0x04, 0x00..=0x03 | 0xFF) => ("reactive power", bcd(3, -4, true, Unit::Kvar)),
-        (0x05, 0x00..=0x03 | 0xFF) => ("power factor", bcd(2, -3, true, Unit::None)),
-        (0x06, 0x01) => ("forward active energy", bcd(4, -2, false, Unit::KWh)),
-        (0x06, 0x02) => ("reverse active energy", bcd(4, -2, false, Unit::KWh)),
-        (0x06, 0x03) => ("combined reactive 1 energy", bcd(4, -2, true, Unit::Kvarh)),
-        (0x06, 0x04) => ("combined reactive 2 energy", bcd(4, -2, true, Unit::Kvarh)),
-        (0x07, 0x01..=0x04) => ("quadrant reactive energy", bcd(4, -2, false, Unit::Kvarh)),
+/// `const { &Layout::curve(..) }`: a 0610 curve entry (start time, then records).
+macro_rules! curve {
+    ($name:expr, $format:expr) => {
+        const { &Layout::curve($name, $format) }
+    };
+}
+
+fn curve(d1: u8, d0: u8) -> Option<Spec> {
+    let base = match (d1, d0) {
+        (0x01, 0x01..=0x03 | 0xFF) => curve!("voltage", bcd(2, -1, false, Unit::Volt)),
+        (0x02, 0x01..=0x03 | 0xFF) => curve!("current", bcd(3, -3, true, Unit::Ampere)),
+        (0x03, 0x00..=0x03 | 0xFF) => curve!("active power", bcd(3, -4, true, Unit::KW)),
+        (0x04, 0x00..=0x03 | 0xFF) => curve!("reactive power", bcd(3, -4, true, Unit::Kvar)),
+        (0x05, 0x00..=0x03 | 0xFF) => curve!("power factor", bcd(2, -3, true, Unit::None)),
+        (0x06, 0x01) => curve!("forward active energy", bcd(4, -2, false, Unit::KWh)),
+        (0x06, 0x02) => curve!("reverse active energy", bcd(4, -2, false, Unit::KWh)),
+        (0x06, 0x03) => curve!("combined reactive 1 energy", bcd(4, -2, true, Unit::Kvarh)),
+        (0x06, 0x04) => curve!("combined reactive 2 energy", bcd(4, -2, true, Unit::Kvarh)),
+        (0x07, 0x01..=0x04) => curve!("quadrant reactive energy", bcd(4, -2, false, Unit::Kvarh)),
         _ => return None,
     };
-    let mut l = Layout::block(name, format, true);
-    l.head = Some(Field {
-        name: "curve start",
-        format: YMDHM,
-    });
-    if matches!(d1, 0x01..=0x05) {
-        l.phase = phase_of(d0);
-    }
-    Some(l)
+    let phase = if matches!(d1, 0x01..=0x05) {
+        phase_of(d0)
+    } else {
+        None
+    };
+    Some(Spec::block(base, true).phase(phase))
 }
 
 /// Look up a 1997 DI.
 pub fn lookup97(di: Di97) -> Option<Layout> {
+    spec97(di).map(|s| s.layout())
+}
+
+fn spec97(di: Di97) -> Option<Spec> {
     let (d1, d0) = (di.di1(), di.di0());
     let block = d0 & 0x0F == 0x0F;
     let period_ok = matches!(d1 & 0x0F, 0x0 | 0x1 | 0x4 | 0x5 | 0x8 | 0x9);
     let reactive = d1 & 0x01 == 1;
     let tariff_ok = matches!(d0 & 0x0F, 0x0..=0x4 | 0xF) && matches!(d0 >> 4, 0x1..=0x6);
-    Some(match d1 >> 4 {
-        0x9 if period_ok && tariff_ok => {
-            let (name, unit) = if reactive {
-                ("reactive energy", Unit::Kvarh)
+    let lo = d0 & 0x0F;
+    let phase_block = matches!(lo, 1..=3 | 0xF);
+    let all_block = matches!(lo, 0..=3 | 0xF);
+    let phase = if block { None } else { phase_of(lo) };
+    Some(match (d1 >> 4, d1, d0 >> 4) {
+        (0x9, _, _) if period_ok && tariff_ok => Spec::block(
+            if reactive {
+                one!("reactive energy", bcd(4, -2, false, Unit::Kvarh))
             } else {
-                ("active energy", Unit::KWh)
-            };
-            Layout::block(name, bcd(4, -2, false, unit), block)
-        }
-        0xA if period_ok && tariff_ok => {
-            let (name, unit) = if reactive {
-                ("reactive maximum demand", Unit::Kvar)
-            } else {
-                ("active maximum demand", Unit::KW)
-            };
-            Layout::block(name, bcd(3, -4, false, unit), block)
-        }
-        0xB if period_ok && tariff_ok => Layout::block(
-            "maximum demand time",
-            Format::Time(TimeFormat::MMDDhhmm),
+                one!("active energy", bcd(4, -2, false, Unit::KWh))
+            },
             block,
         ),
-        _ => {
-            let phase_block = |lo: u8| matches!(lo, 1..=3 | 0xF);
-            let all_block = |lo: u8| matches!(lo, 0..=3 | 0xF);
-            let b = d0 & 0x0F == 0x0F;
-            let lo = d0 & 0x0F;
-            let mut l = match (d1, d0 >> 4) {
-                (0xB6, 0x1) if phase_block(lo) => {
-                    Layout::block("voltage", bcd(2, 0, false, Unit::Volt), b)
-                }
-                (0xB6, 0x2) if phase_block(lo) => {
-                    Layout::block("current", bcd(2, -2, false, Unit::Ampere), b)
-                }
-                (0xB6, 0x3) if all_block(lo) => {
-                    Layout::block("active power", bcd(3, -4, false, Unit::KW), b)
-                }
-                (0xB6, 0x4) if all_block(lo) => {
-                    Layout::block("reactive power", bcd(2, -2, false, Unit::Kvar), b)
-                }
-                (0xB6, 0x5) if all_block(lo) => {
-                    Layout::block("power factor", bcd(2, -3, false, Unit::None), b)
-                }
-                _ => match di.0 {
-                    0xB210 => {
-                        Layout::one("last programming time", Format::Time(TimeFormat::MMDDhhmm))
-                    }
-                    0xB211 => {
-                        Layout::one("last demand clear time", Format::Time(TimeFormat::MMDDhhmm))
-                    }
-                    0xB212 => Layout::one("programming count", bcd(2, 0, false, Unit::None)),
-                    0xB213 => Layout::one("demand clear count", bcd(2, 0, false, Unit::None)),
-                    0xB214 => Layout::one("battery working time", bcd(3, 0, false, Unit::Minute)),
-                    0xC010 => Layout::one("date", Format::Time(TimeFormat::YYMMDDWW)),
-                    0xC011 => Layout::one("time", Format::Time(TimeFormat::Hhmmss)),
-                    0xC020 => Layout::one("status word", Format::Status97),
-                    0xC030 => {
-                        Layout::one("active meter constant", bcd(3, 0, false, Unit::ImpPerKWh))
-                    }
-                    0xC031 => Layout::one(
-                        "reactive meter constant",
-                        bcd(3, 0, false, Unit::ImpPerKvarh),
-                    ),
-                    0xC032 => Layout::one("meter address", Format::Digits(6)),
-                    0xC033 => Layout::one("user number", Format::Digits(6)),
-                    0xC034 => Layout::one("device code", Format::Digits(6)),
-                    0xC111 => Layout::one("demand period", bcd(1, 0, false, Unit::Minute)),
-                    0xC112 => Layout::one("sliding window", bcd(1, 0, false, Unit::Minute)),
-                    0xC117 => Layout::one("settlement day", Format::Time(TimeFormat::DDhh)),
-                    _ => return None,
-                },
-            };
-            if d1 == 0xB6 && !b {
-                l.phase = phase_of(lo);
-            }
-            l
+        (0xA, _, _) if period_ok && tariff_ok => Spec::block(
+            if reactive {
+                one!("reactive maximum demand", bcd(3, -4, false, Unit::Kvar))
+            } else {
+                one!("active maximum demand", bcd(3, -4, false, Unit::KW))
+            },
+            block,
+        ),
+        (0xB, _, _) if period_ok && tariff_ok => Spec::block(
+            one!("maximum demand time", Format::Time(TimeFormat::MMDDhhmm)),
+            block,
+        ),
+        // notes §1.13: 1997 voltage XXX V, current XX.XX A, reactive power XX.XX kvar.
+        (_, 0xB6, 0x1) if phase_block => {
+            Spec::block(one!("voltage", bcd(2, 0, false, Unit::Volt)), block).phase(phase)
         }
+        (_, 0xB6, 0x2) if phase_block => {
+            Spec::block(one!("current", bcd(2, -2, false, Unit::Ampere)), block).phase(phase)
+        }
+        (_, 0xB6, 0x3) if all_block => {
+            Spec::block(one!("active power", bcd(3, -4, false, Unit::KW)), block).phase(phase)
+        }
+        (_, 0xB6, 0x4) if all_block => {
+            Spec::block(one!("reactive power", bcd(2, -2, false, Unit::Kvar)), block).phase(phase)
+        }
+        (_, 0xB6, 0x5) if all_block => {
+            Spec::block(one!("power factor", bcd(2, -3, false, Unit::None)), block).phase(phase)
+        }
+        _ => Spec::once(match di.0 {
+            0xB210 => one!("last programming time", Format::Time(TimeFormat::MMDDhhmm)),
+            0xB211 => one!("last demand clear time", Format::Time(TimeFormat::MMDDhhmm)),
+            0xB212 => one!("programming count", bcd(2, 0, false, Unit::None)),
+            0xB213 => one!("demand clear count", bcd(2, 0, false, Unit::None)),
+            0xB214 => one!("battery working time", bcd(3, 0, false, Unit::Minute)),
+            0xC010 => one!("date", Format::Time(TimeFormat::YYMMDDWW)),
+            0xC011 => one!("time", Format::Time(TimeFormat::Hhmmss)),
+            0xC020 => one!("status word", Format::Status97),
+            0xC030 => one!("active meter constant", bcd(3, 0, false, Unit::ImpPerKWh)),
+            0xC031 => one!(
+                "reactive meter constant",
+                bcd(3, 0, false, Unit::ImpPerKvarh)
+            ),
+            0xC032 => one!("meter address", Format::Digits(6)),
+            0xC033 => one!("user number", Format::Digits(6)),
+            0xC034 => one!("device code", Format::Digits(6)),
+            0xC111 => one!("demand period", bcd(1, 0, false, Unit::Minute)),
+            0xC112 => one!("sliding window", bcd(1, 0, false, Unit::Minute)),
+            0xC117 => one!("settlement day", Format::Time(TimeFormat::DDhh)),
+            _ => return None,
+        }),
     })
 }
 
@@ -587,7 +610,7 @@ pub struct Item<'a> {
 /// The items of a reply's data, decoded by the catalogue (see [`decode`]).
 #[derive(Debug, Clone)]
 pub struct Values<'a> {
-    layout: Option<Layout>,
+    spec: Option<Spec>,
     data: Payload<'a>,
     head_pending: bool,
     field: u8,
@@ -601,25 +624,25 @@ pub struct Values<'a> {
 /// `AA`/`DD`, a short field) come as an `extra` raw item. Nothing fails and nothing is lost.
 #[inline]
 pub fn decode(di: Di, data: Payload<'_>, continuation: bool) -> Values<'_> {
-    let mut layout = lookup(di);
-    if let Some(l) = layout.as_mut().filter(|_| continuation) {
-        l.head = None;
+    let mut v = Values::new(spec(di), data);
+    if continuation {
+        v.head_pending = false;
     }
-    Values::new(layout, data)
+    v
 }
 
 /// Decode the value bytes of a 1997 read reply for `di`.
 #[inline]
 pub fn decode97(di: Di97, data: Payload<'_>) -> Values<'_> {
-    Values::new(lookup97(di), data)
+    Values::new(spec97(di), data)
 }
 
 impl<'a> Values<'a> {
     #[inline]
-    fn new(layout: Option<Layout>, data: Payload<'a>) -> Values<'a> {
+    fn new(spec: Option<Spec>, data: Payload<'a>) -> Values<'a> {
         Values {
-            head_pending: layout.is_some_and(|l| l.head.is_some()),
-            layout,
+            head_pending: spec.is_some_and(|s| s.base.head.is_some()),
+            spec,
             data,
             record: 0,
             field: 0,
@@ -629,7 +652,7 @@ impl<'a> Values<'a> {
     /// The catalogue entry used, if the DI is known.
     #[inline]
     pub fn layout(&self) -> Option<Layout> {
-        self.layout
+        self.spec.map(|s| s.layout())
     }
 
     #[inline]
@@ -644,7 +667,7 @@ impl<'a> Values<'a> {
     }
 
     #[inline]
-    fn take(&mut self, f: Field, index: u16) -> Option<Item<'a>> {
+    fn take(&mut self, f: &Field, index: u16) -> Option<Item<'a>> {
         let n = f.format.wire_len();
         let Some((bytes, rest)) = self.data.split_at(n) else {
             return self.rest("extra");
@@ -665,25 +688,24 @@ impl<'a> Iterator for Values<'a> {
         if self.data.is_empty() {
             return None;
         }
-        // Borrow the layout: it is large, and only one field is needed per call.
-        let Some(layout) = &self.layout else {
+        let Some(spec) = self.spec else {
             return self.rest("raw");
         };
+        let layout: &'static Layout = spec.base;
         if self.head_pending {
             self.head_pending = false;
-            if let Some(h) = layout.head {
+            if let Some(h) = &layout.head {
                 return self.take(h, 0);
             }
         }
-        if layout.repeat == Repeat::Once && self.record > 0 {
+        if spec.repeat == Repeat::Once && self.record > 0 {
             return self.rest("extra");
         }
         let at = usize::from(self.field);
-        let field = layout.record.get(at).copied().flatten();
-        let last = layout.record.get(at + 1).copied().flatten().is_none();
-        let Some(f) = field else {
+        let Some(Some(f)) = layout.record.get(at) else {
             return self.rest("extra");
         };
+        let last = !matches!(layout.record.get(at + 1), Some(Some(_)));
         let index = self.record;
         self.field += 1;
         if last {
