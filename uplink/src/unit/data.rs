@@ -14,6 +14,7 @@ use crate::{Direction, EmitError, UnitError};
 
 /// The layouts the catalogue knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Layout {
     /// No data: confirm/deny (00 F1/F2), resets (01 F1–F4), login/logout/heartbeat (02
     /// F1–F3), parameter queries (0A F1/F3 down), allow close and reporting on/off (05 F2,
@@ -139,6 +140,7 @@ impl Layout {
 
 /// A typed data unit: the value of one (pn, Fn) in a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Data<'a> {
     /// A unit without data.
     Empty,

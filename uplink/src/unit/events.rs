@@ -82,6 +82,7 @@ pub struct StatusChange {
 
 /// The body of one event record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Erc<'a> {
     /// ERC12.
     MeterClock(MeterClock),
