@@ -164,6 +164,8 @@ struct ChannelState {
     round: Option<Round>,
     pending: Deque<Task, 4>,
     guard_until: u64,
+    /// A round transaction waiting out its back-off while a command runs; resumed after.
+    suspended: Option<Txn>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -357,6 +359,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 round: None,
                 pending: Deque::new(),
                 guard_until: 0,
+                suspended: None,
             });
         }
         Ok(())
@@ -459,6 +462,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             .and_then(Option::as_ref)
             .is_some_and(|c| {
                 c.txn.is_some()
+                    || c.suspended.is_some()
                     || !c.commands.is_empty()
                     || c.round.is_some()
                     || !c.pending.is_empty()
@@ -754,16 +758,39 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if self.carrier.as_ref().is_some_and(|c| c.channel == ci) {
             return self.carrier_transmit(ci, now, buf);
         }
-        let ch = self.channels.get(ci)?.as_ref()?;
+        let ch = self.channels.get_mut(ci)?.as_mut()?;
         if ch.guard_until > now.ticks() {
             return None;
+        }
+        // A command jumps ahead of a round transaction that is only waiting out its back-off
+        // (a silent meter's retry): the round transaction is set aside, not cut short, and
+        // resumes with its next try once the commands are done.
+        if ch.suspended.is_none()
+            && !ch.commands.is_empty()
+            && ch
+                .txn
+                .is_some_and(|t| t.in_round && matches!(t.state, TxnState::Backoff { .. }))
+        {
+            ch.suspended = ch.txn.take();
+        }
+        if ch.txn.is_none() && ch.commands.is_empty() {
+            ch.txn = ch.suspended.take();
+            if let Some(t) = ch.txn.as_mut()
+                && let TxnState::Backoff { until } = t.state
+                && until <= now.ticks()
+            {
+                t.state = TxnState::Send;
+            }
         }
         match ch.txn {
             Some(Txn {
                 state: TxnState::Send,
                 ..
             }) => {}
-            Some(_) => return None,
+            Some(_) => {
+                self.refresh_timer(ci, now);
+                return None;
+            }
             None => {
                 let (job, in_round) = self.next_job(ci, now)?;
                 let ch = self.channels.get_mut(ci)?.as_mut()?;
@@ -1304,8 +1331,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             }
             Some(TxnState::Send) => Some(ch.guard_until.max(now.ticks())),
             None => {
-                let has_work =
-                    !ch.commands.is_empty() || ch.round.is_some() || !ch.pending.is_empty();
+                let has_work = !ch.commands.is_empty()
+                    || ch.suspended.is_some()
+                    || ch.round.is_some()
+                    || !ch.pending.is_empty();
                 (has_work && ch.guard_until > now.ticks()).then_some(ch.guard_until)
             }
         };
@@ -1505,16 +1534,39 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if !session.is_ready() {
             return None;
         }
-        let ch = self.channels.get(ci)?.as_ref()?;
+        let ch = self.channels.get_mut(ci)?.as_mut()?;
         if ch.guard_until > now.ticks() {
             return None;
+        }
+        // A command jumps ahead of a round transaction that is only waiting out its back-off
+        // (a silent meter's retry): the round transaction is set aside, not cut short, and
+        // resumes with its next try once the commands are done.
+        if ch.suspended.is_none()
+            && !ch.commands.is_empty()
+            && ch
+                .txn
+                .is_some_and(|t| t.in_round && matches!(t.state, TxnState::Backoff { .. }))
+        {
+            ch.suspended = ch.txn.take();
+        }
+        if ch.txn.is_none() && ch.commands.is_empty() {
+            ch.txn = ch.suspended.take();
+            if let Some(t) = ch.txn.as_mut()
+                && let TxnState::Backoff { until } = t.state
+                && until <= now.ticks()
+            {
+                t.state = TxnState::Send;
+            }
         }
         match ch.txn {
             Some(Txn {
                 state: TxnState::Send,
                 ..
             }) => {}
-            Some(_) => return None,
+            Some(_) => {
+                self.refresh_timer(ci, now);
+                return None;
+            }
             None => {
                 let (job, in_round) = self.next_job(ci, now)?;
                 let ch = self.channels.get_mut(ci)?.as_mut()?;

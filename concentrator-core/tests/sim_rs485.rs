@@ -415,3 +415,40 @@ fn store_refusal_holds_events_and_work() {
         .count();
     assert_eq!(readings, 4);
 }
+
+#[test]
+fn real_time_read_jumps_ahead_of_a_retry_back_off() {
+    let mut buses = vec![rs485_bus(1, 8, 0)];
+    buses[0].meters[2].fault = Fault::Silent;
+    let mut sim = Sim::new(12, epoch(), buses);
+    sim.engine.start_round(Task::LoadCurve);
+    // Run until the round is backing off after the silent meter's first try.
+    assert!(sim.run_until(60_000, |s| s.exchanges.len() == 3
+        && s.now.ticks() >= s.exchanges[2].sent_at + 1_000));
+    let asked = sim.now.ticks();
+    // The first try timed out; the retry waits for its back-off.
+    assert_eq!(sim.exchanges.len(), 3);
+    assert!(asked < 5_000);
+    let id = sim
+        .engine
+        .read_now(6, Item::ActiveEnergyImport { tariff: 0 }, Origin::Local)
+        .unwrap();
+    assert!(sim.run_until(60_000, |s| s.events.iter().any(|e| matches!(
+        e.1.kind,
+        EventKind::CommandResult { id: i, .. } if i == id
+    ))));
+    let waited = sim.now.ticks() - asked;
+    println!("real-time read during a back-off answered after {waited} ms");
+
+    // One transaction (request + Td + reply), not the silent meter's remaining tries.
+    assert!(waited < 300, "{waited} ms");
+    // The silent meter still gets its three tries and is reported; the round completes.
+    assert!(sim.run_until(600_000, |s| !s.engine.is_busy(ChannelId(0))));
+    assert_eq!(sim.buses[0].meters[2].heard, 3);
+    let n = sim
+        .events
+        .iter()
+        .filter(|e| matches!(e.1.kind, EventKind::Reading(_)))
+        .count();
+    assert_eq!(n, 8); // 7 round readings + the command's
+}
