@@ -2,6 +2,9 @@
 //! simulators and the command-line tools.
 
 mod hex;
+pub mod meter_sim;
 pub mod plc_sim;
+pub mod pty;
+pub mod sim_port;
 
 pub use hex::{HexError, parse_hex};
