@@ -2,6 +2,7 @@
 //! simulators and the command-line tools.
 
 mod hex;
+pub mod mbus_sim;
 pub mod meter_sim;
 pub mod plc_sim;
 pub mod pty;
