@@ -171,7 +171,8 @@ fn silence_is_a_timeout_after_the_response_timeout() {
     assert!(matches!(link.transact(&request()), Err(LinkError::Timeout)));
     let waited = t.elapsed();
     assert!(waited >= StdDuration::from_millis(500), "{waited:?}");
-    assert!(waited < StdDuration::from_millis(900), "{waited:?}");
+    // Bounded well above 500 ms: a loaded machine may be late to wake, never early.
+    assert!(waited < StdDuration::from_millis(2000), "{waited:?}");
     meter.finish();
 }
 
