@@ -288,6 +288,27 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn seconds_round_trip_and_ordering(a in 0i64..3_155_760_000, b in 0i64..3_155_760_000) {
+            let da = DateTime::from_seconds_since_2000(a).unwrap();
+            let db = DateTime::from_seconds_since_2000(b).unwrap();
+            proptest::prop_assert_eq!(da.seconds_since_2000(), a);
+            // The derived field order is calendar order.
+            proptest::prop_assert_eq!(da.cmp(&db), a.cmp(&b));
+            proptest::prop_assert_eq!(da.add_seconds(b - a), Some(db));
+        }
+
+        #[test]
+        fn new_accepts_exactly_the_valid_fields(
+            y in 1990u16..2110, mo in 0u8..14, d in 0u8..33, h in 0u8..26, mi in 0u8..62, s in 0u8..62
+        ) {
+            let ok = (2000..=2099).contains(&y) && (1..=12).contains(&mo)
+                && d >= 1 && d <= days_in_month(y, mo) && h < 24 && mi < 60 && s < 60;
+            proptest::prop_assert_eq!(DateTime::new(y, mo, d, h, mi, s).is_ok(), ok);
+        }
+    }
+
     #[test]
     fn every_day_of_the_century_round_trips() {
         let mut expected = DateTime::MIN;
