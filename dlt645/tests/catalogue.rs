@@ -539,3 +539,105 @@ fn the_1997_re_read_and_the_2007_security_share_code_03() {
         assert_eq!(wire.len(), 0x20);
     });
 }
+
+/// A frame with `control` and plain `data`, checksummed, after two wake-up bytes.
+fn frame_with(address: [u8; 6], control: u8, data: &[u8]) -> Vec<u8> {
+    let mut f = vec![0xFE, 0xFE, 0x68];
+    f.extend_from_slice(&address);
+    f.push(0x68);
+    f.push(control);
+    f.push(data.len() as u8);
+    f.extend(data.iter().map(|b| b.wrapping_add(0x33)));
+    f.push(checksum(&f[2..]));
+    f.push(0x16);
+    f
+}
+
+#[test]
+fn typed_errors_name_the_byte() {
+    let meter = [0x01, 0, 0, 0, 0, 0];
+    let parse = |f: &[u8]| Repr::parse(&Frame::new_checked(f).unwrap()).map(|_| ());
+    // 0x11 with L = 6 is none of the three read forms; L sits at offset 2 + 9.
+    assert_eq!(
+        parse(&frame_with(meter, 0x11, &[0; 6])),
+        Err(Error::BadLength {
+            offset: 11,
+            function: 0x11,
+            len: 6
+        })
+    );
+    // 0x13 must have L = 0 (and the all-AA address).
+    assert_eq!(
+        parse(&frame_with([0xAA; 6], 0x13, &[0])),
+        Err(Error::BadLength {
+            offset: 11,
+            function: 0x13,
+            len: 1
+        })
+    );
+    // A write over 50 data bytes.
+    assert_eq!(
+        parse(&frame_with(meter, 0x14, &[0; 51])),
+        Err(Error::TooLong {
+            offset: 11,
+            function: 0x14,
+            len: 51,
+            max: 50
+        })
+    );
+    // A read reply over 200 data bytes.
+    assert_eq!(
+        parse(&frame_with(meter, 0x91, &[0; 201])),
+        Err(Error::TooLong {
+            offset: 11,
+            function: 0x11,
+            len: 201,
+            max: 200
+        })
+    );
+    // Broadcast time with a minute of 6A: BCD error at the second data byte (offset 13).
+    assert_eq!(
+        parse(&frame_with(
+            [0x99; 6],
+            0x08,
+            &[0x00, 0x6A, 0x10, 0x22, 0x11, 0x24]
+        )),
+        Err(Error::BadBcd {
+            offset: 13,
+            found: 0x6A
+        })
+    );
+    // An abnormal reply with three bytes is no known error word.
+    assert_eq!(
+        parse(&frame_with(meter, 0xD1, &[1, 2, 3])),
+        Err(Error::BadLength {
+            offset: 11,
+            function: 0x11,
+            len: 3
+        })
+    );
+    // Trailing bytes after the end byte.
+    let mut f = frame_with(meter, 0x93, &meter);
+    f.push(0x00);
+    assert_eq!(
+        Frame::new_checked(&f[..]),
+        Err(Error::TrailingBytes {
+            offset: f.len() - 1,
+            count: 1
+        })
+    );
+    // Not a frame at all.
+    assert_eq!(
+        Frame::new_checked(&[0xFE, 0x00][..]),
+        Err(Error::BadStart {
+            offset: 1,
+            found: 0x00
+        })
+    );
+    // Vendor codes are kept, not rejected.
+    let f = frame_with(meter, 0x1F, &[7, 8]);
+    let frame = Frame::new_checked(&f[..]).unwrap();
+    let repr = Repr::parse(&frame).unwrap();
+    assert_eq!(repr.function(), Function::Unknown(0x1F));
+    assert!(matches!(repr.body, Body::Other { data, .. } if data == Payload::Plain(&[7, 8])));
+}
