@@ -14,7 +14,7 @@ use qgdw1376_2::unit::list::Entries;
 use qgdw1376_2::unit::protocol::Protocol;
 use qgdw1376_2::unit::query::{BroadcastDelay, DelaySupport, Medium, RunMode, VendorInfo};
 use qgdw1376_2::unit::read::{MeterData, MonitorReply, ReadFlag, ReadRequest};
-use qgdw1376_2::unit::report::RouteStatus;
+use qgdw1376_2::unit::report::{Registered, RouteStatus};
 use qgdw1376_2::unit::route::{NodeCount, NodeInfo, NodePage};
 use qgdw1376_2::unit::time::Date;
 use qgdw1376_2::{
@@ -492,21 +492,22 @@ impl PlcModuleSim {
                     .collect();
                 if r.afn == Afn::RouteSet && f == 5 {
                     for (i, a) in found.iter().enumerate() {
-                        let mut scratch = [0u8; 9];
-                        let node = qgdw1376_2::unit::report::NodeReport {
-                            address: *a,
-                            protocol: Protocol::Dlt645_2007,
-                            index: 0,
-                        };
-                        if let Ok(list) = Entries::encode([node], Edition::V2013, &mut scratch) {
+                        // AFN 06 F4: one node, protocol 2, device type 1 (meter), no
+                        // attached nodes.
+                        let mut rec = a.0.to_vec();
+                        let index = u16::try_from(self.archive.len() + i + 1).unwrap_or(0);
+                        rec.push(Protocol::Dlt645_2007.to_byte());
+                        rec.extend_from_slice(&index.to_le_bytes());
+                        rec.extend_from_slice(&[1, 0, 0]);
+                        if let Some(list) = Registered::from_bytes(1, &rec) {
                             let seq = self.next_seq();
                             let out = self.frame(
                                 true,
                                 seq,
                                 None,
                                 Afn::Report,
-                                1,
-                                DataUnit::NodeReports(list),
+                                4,
+                                DataUnit::Registered(list),
                             );
                             self.outbox
                                 .push_back((local + Duration::secs(1 + i as u64), out));

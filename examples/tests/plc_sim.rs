@@ -216,3 +216,61 @@ fn narrowband_with_loss_fails_some_reads_with_a_reason() {
     // Same seed, same transcript: this seed loses exactly one of the three.
     assert_eq!((done, failed), (2, 1));
 }
+
+#[test]
+fn registration_finds_the_meter_missing_from_the_archive() {
+    use qgdw1376_2::unit::route::RegistrationWindow;
+    use qgdw1376_2::unit::time::DateTime;
+    let addrs: Vec<Address> = (1..=3u8).map(|i| Address([i, 0, 0, 0, 0, 0])).collect();
+    let meters = addrs.iter().map(|a| meter(*a, 0)).collect();
+    let t = Instant::from_ticks(0);
+    let mut s: Session<32> = Session::new(Config::new(Address([0x11; 6])), t);
+    // The concentrator knows only the first two meters.
+    s.set_archive(addrs[..2].iter().map(|a| (*a, Protocol::Dlt645_2007)), t)
+        .unwrap();
+    let mut cfg = SimConfig::hplc();
+    cfg.router_led = false;
+    let m = PlcModuleSim::new(cfg, meters, t);
+    let mut w = World {
+        s,
+        m,
+        t,
+        events: Vec::new(),
+    };
+    w.run(Instant::from_ticks(60_000));
+    assert!(w.s.is_ready());
+    let window = RegistrationWindow {
+        start: DateTime {
+            year: 26,
+            month: 11,
+            day: 23,
+            hour: 18,
+            minute: 0,
+            second: 0,
+        },
+        duration_min: 16,
+        retries: 6,
+        slots: 6,
+    };
+    w.events.clear();
+    w.s.start_registration(window, w.t).unwrap();
+    w.run(w.t + Duration::secs(60));
+    let found: Vec<_> = w
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::NodeRegistered {
+                address,
+                device_type,
+                ..
+            } => Some((*address, *device_type)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found, [(addrs[2], 1)]);
+    assert!(
+        w.events
+            .iter()
+            .any(|(_, e)| *e == Event::RouteStatus(RouteStatus::SearchFinished))
+    );
+}

@@ -12,7 +12,7 @@ use qgdw1376_2::unit::query::{BroadcastDelay, DelaySupport, Medium, RunMode, Ven
 use qgdw1376_2::unit::read::{
     ConcurrentRead, DelayRequest, MeterData, MonitorReply, MonitorRequest, ReadAnswer, ReadFlag,
 };
-use qgdw1376_2::unit::report::{NodeReport, SlaveEvent};
+use qgdw1376_2::unit::report::{NodeReport, Registered, SlaveEvent};
 use qgdw1376_2::unit::route::{AddNode, NodeInfo, NodePage, RegistrationWindow};
 use qgdw1376_2::unit::time::{Date, DateTime};
 use qgdw1376_2::{
@@ -140,7 +140,7 @@ proptest! {
         status in any::<u16>(),
         wait in any::<u16>(),
         code in 0u8..20,
-        pick in 0u8..21,
+        pick in 0u8..22,
         flag in 0u8..3,
         delay in any::<bool>(),
         t in (0u8..60, 0u8..60, 0u8..24, 1u8..29, 1u8..13, 0u8..100),
@@ -148,7 +148,18 @@ proptest! {
         let delay = delay && ed == Edition::V2013;
         let mut scratch = [0u8; 64];
         let attached = Entries::encode(attached.iter().map(|a| Address(*a)), ed, &mut scratch).unwrap();
-        let up = matches!(pick, 1 | 3 | 5 | 8 | 12 | 14 | 15 | 17 | 18 | 19 | 20);
+        let up = matches!(pick, 1 | 3 | 5 | 8 | 12 | 14 | 15 | 17 | 18 | 19 | 20 | 21);
+        let mut reg = Vec::new();
+        for (i, a) in [Address(src), Address(dst)].iter().enumerate() {
+            reg.extend_from_slice(&a.0);
+            reg.extend_from_slice(&[code, flag, 0, t.0]);
+            let m = if i == 0 { attached.len() } else { 0 };
+            reg.extend_from_slice(&[t.1, m as u8]);
+            for x in attached.iter().take(m) {
+                reg.extend_from_slice(&x.0);
+                reg.push(code);
+            }
+        }
         let mut scratch2 = [0u8; 256];
         let proto = Protocol::from_byte(code);
         let pf = ProtocolFrame { protocol: proto, frame: &frame };
@@ -230,6 +241,7 @@ proptest! {
                 let nodes = addrs.iter().map(|a| NodeReport { address: *a, protocol: proto, index: wait });
                 (Afn::Report, 1, DataUnit::NodeReports(Entries::encode(nodes, ed, &mut scratch2).unwrap()))
             }
+            21 => (Afn::Report, 4, DataUnit::Registered(Registered::from_bytes(2, &reg).unwrap())),
             _ => (Afn::Query, 9, DataUnit::BroadcastDelay(BroadcastDelay {
                 delay_s: wait, frame: (flag > 0).then_some(pf) })),
         };

@@ -158,6 +158,23 @@ impl<'a> Registered<'a> {
         })
     }
 
+    /// A report over `bytes`, the `count` node records after the count byte; `None` unless
+    /// they are exactly `count` well-formed records (for building a report, e.g. in a module
+    /// simulator).
+    pub fn from_bytes(count: u8, bytes: &'a [u8]) -> Option<Self> {
+        let mut rest = bytes;
+        for _ in 0..count {
+            let m = usize::from(*rest.get(11)?) * 7;
+            rest = rest.get(12 + m..)?;
+        }
+        rest.is_empty().then_some(Self { count, bytes })
+    }
+
+    /// The node records as on the wire (without the count byte).
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         usize::from(self.count)
