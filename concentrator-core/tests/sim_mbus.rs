@@ -87,3 +87,26 @@ fn silent_slave_fails_the_round_and_is_reported() {
     assert_eq!(sim.buses[0].slaves[1].heard, 3);
     assert_eq!(readings(&sim).len(), 4);
 }
+
+#[test]
+fn secondary_address_selection_then_readout() {
+    let mut bus = mbus_bus(1, false, 0);
+    bus.slaves[0].by_secondary = true;
+    let mut sim = Sim::new(4, epoch(), vec![bus]);
+    assert_eq!(
+        sim.engine.meter(1).unwrap().protocol,
+        concentrator_core::Protocol::MbusSecondary
+    );
+    sim.engine
+        .read_now(1, Item::Volume, Origin::Master)
+        .unwrap();
+    assert!(sim.run_for(10_000));
+    // Selection (SND_UD to 253, CI 0x52) answered E5, then REQ_UD2 to 253.
+    assert_eq!(sim.exchanges.len(), 2);
+    assert_eq!(sim.exchanges[0].req_len, 17);
+    let r = readings(&sim);
+    assert_eq!(
+        r[0].value,
+        Value::Number(Decimal::new(56_108, -2), Unit::CubicMetre)
+    );
+}

@@ -122,6 +122,10 @@ pub(crate) struct SimSlave {
     pub(crate) heard: u32,
     /// Readouts served to the end.
     pub(crate) readouts: u32,
+    /// Put in the archive by secondary address (its telegram header) instead of primary.
+    pub(crate) by_secondary: bool,
+    /// Selected by a CI 0x52 selection (answers requests to address 253).
+    selected: bool,
 }
 
 impl SimSlave {
@@ -134,7 +138,14 @@ impl SimSlave {
             fault: Fault::None,
             heard: 0,
             readouts: 0,
+            by_secondary: false,
+            selected: false,
         }
+    }
+
+    /// The secondary address in the slave's telegram header.
+    pub(crate) fn secondary(&self) -> [u8; 8] {
+        self.telegrams[0][..8].try_into().unwrap()
     }
 }
 
@@ -355,8 +366,16 @@ impl Sim {
                 engine
                     .add_meter(Meter {
                         archive_no: next_no,
-                        protocol: Protocol::MbusPrimary,
-                        address: MeterAddress::MbusPrimary(sl.primary),
+                        protocol: if sl.by_secondary {
+                            Protocol::MbusSecondary
+                        } else {
+                            Protocol::MbusPrimary
+                        },
+                        address: if sl.by_secondary {
+                            MeterAddress::MbusSecondary(sl.secondary())
+                        } else {
+                            MeterAddress::MbusPrimary(sl.primary)
+                        },
                         channel: ChannelId(i as u8),
                         baud: None,
                         control: None,
@@ -737,10 +756,29 @@ impl Sim {
         use wired_mbus::{Control, Repr as MRepr, Request as MReq};
         let frame = wired_mbus::Frame::new_checked(bytes).ok()?;
         let req = MReq::parse(&frame).ok()?;
+        if let MReq::Select { mask, .. } = req {
+            // CI 0x52 to 253: the matching slaves are selected, the others deselected.
+            let mut any = false;
+            for sl in &mut self.buses[usize::from(channel)].slaves {
+                let own = wired_mbus::SecondaryAddress::from_bytes(sl.secondary());
+                sl.selected = mask.matches(own);
+                any |= sl.selected;
+            }
+            let mut out = [0u8; 1];
+            let n = MRepr::Ack.emit(&mut out).ok()?;
+            return (any && !lost).then(|| out[..n].to_vec());
+        }
+        let to = req.address().byte();
         let slave = self.buses[usize::from(channel)]
             .slaves
             .iter_mut()
-            .find(|s| s.primary == req.address().byte())?;
+            .find(|s| {
+                if to == 253 {
+                    s.selected
+                } else {
+                    s.primary == to
+                }
+            })?;
         slave.heard += 1;
         if lost || slave.fault == Fault::Silent {
             return None;
