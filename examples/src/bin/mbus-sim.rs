@@ -1,0 +1,199 @@
+//! `mbus-sim`: simulated wired M-Bus slaves on a serial device.
+//!
+//! ```text
+//! mbus-sim (--port DEV | --pty) [--baud 2400] --slaves ADDR:FILE.hex[+FILE.hex...],...
+//!          [--built ADDR:ID[:LITRES/LITRES...]]... [--id ADDR:ID]... [--collision garbage]
+//!          [--duration S]
+//! ```
+//!
+//! Telegram files are hex (the libmbus corpus `.hex` format); several files for one slave
+//! make a multi-telegram readout. `--built` makes a water meter from an identification
+//! number (one telegram per volume), `--id` writes a new identification number into a
+//! slave's telegrams. Each request and what the slaves answered is printed as a log line.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use examples::mbus_sim::{self, Collision, MbusSim, MbusSimConfig, SlaveConfig};
+use examples::pty::Pty;
+use rs485_link::LineSettings;
+
+const USAGE: &str = "usage: mbus-sim (--port DEV | --pty) [--baud 2400] \
+[--slaves ADDR:FILE.hex[+FILE.hex...],...] [--built ADDR:ID[:LITRES/LITRES...]]... \
+[--id ADDR:ID]... [--collision overlap|garbage] [--duration SECONDS]";
+
+struct Args {
+    port: Option<String>,
+    pty: bool,
+    baud: u32,
+    config: MbusSimConfig,
+    duration: Option<Duration>,
+}
+
+fn number<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, String> {
+    v.parse()
+        .map_err(|_| format!("{what}: {v:?} is not a number"))
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut port = None;
+    let mut pty = false;
+    let mut baud = 2400;
+    let mut slaves: Vec<SlaveConfig> = Vec::new();
+    let mut ids: Vec<(u8, u32)> = Vec::new();
+    let mut collision = Collision::Overlap;
+    let mut duration = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--port" => port = Some(value()?.clone()),
+            "--pty" => pty = true,
+            "--baud" => baud = number(a, value()?)?,
+            "--slaves" => {
+                for s in value()?.split(',').filter(|s| !s.is_empty()) {
+                    let (addr, files) = s
+                        .split_once(':')
+                        .ok_or_else(|| format!("bad slave {s:?}: expected ADDR:FILE.hex"))?;
+                    let addr: u8 = number("slave address", addr)?;
+                    let files: Vec<&str> = files.split('+').collect();
+                    let cfg = SlaveConfig::from_hex_files(addr, &files)
+                        .map_err(|e| format!("slave {addr}: {e}"))?;
+                    slaves.push(cfg);
+                }
+            }
+            "--built" => {
+                let v = value()?;
+                let mut parts = v.split(':');
+                let addr: u8 = number("slave address", parts.next().unwrap_or(""))?;
+                let id: u32 = number("identification number", parts.next().unwrap_or(""))?;
+                let litres: Vec<u32> = match parts.next() {
+                    Some(l) => l
+                        .split('/')
+                        .map(|x| number("volume", x))
+                        .collect::<Result<_, _>>()?,
+                    None => vec![id % 1_000_000],
+                };
+                slaves.push(
+                    SlaveConfig::built(addr, id, "SIM", 0x07, &litres)
+                        .map_err(|e| format!("slave {addr}: {e}"))?,
+                );
+            }
+            "--id" => {
+                let v = value()?;
+                let (addr, id) = v
+                    .split_once(':')
+                    .ok_or_else(|| format!("bad --id {v:?}: expected ADDR:ID"))?;
+                ids.push((
+                    number("slave address", addr)?,
+                    number("identification number", id)?,
+                ));
+            }
+            "--collision" => {
+                collision = match value()?.as_str() {
+                    "overlap" => Collision::Overlap,
+                    "garbage" => Collision::Garbage,
+                    c => return Err(format!("bad collision {c:?}: overlap or garbage")),
+                }
+            }
+            "--duration" => duration = Some(Duration::from_secs(number(a, value()?)?)),
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if slaves.is_empty() {
+        return Err(format!("no slaves (--slaves or --built)\n{USAGE}"));
+    }
+    if port.is_some() == pty {
+        return Err(format!("give either --port DEV or --pty\n{USAGE}"));
+    }
+    for (addr, id) in ids {
+        let i = slaves
+            .iter()
+            .position(|s| s.primary == addr)
+            .ok_or_else(|| format!("--id for slave {addr}, which is not configured"))?;
+        let s = slaves.remove(i);
+        slaves.insert(i, s.with_id(id).map_err(|e| format!("slave {addr}: {e}"))?);
+    }
+    let config = MbusSimConfig {
+        collision,
+        ..MbusSimConfig::new(slaves)
+    };
+    Ok(Args {
+        port,
+        pty,
+        baud,
+        config,
+        duration,
+    })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mbus-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let line = match LineSettings::new_8e1(args.baud) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("mbus-sim: --baud {}: {e}", args.baud);
+            return ExitCode::from(2);
+        }
+    };
+    for s in &args.config.slaves {
+        let secondary = s
+            .secondary()
+            .map_or("none".to_string(), |a| format!("{:016X}", a.as_u64()));
+        println!(
+            "slave {} (secondary {secondary}, {} telegram(s))",
+            s.primary,
+            s.telegrams.len()
+        );
+    }
+    let start = Instant::now();
+    let log: examples::sim_port::Logger = Box::new(move |l: &str| {
+        println!("[{:9.3} s] {l}", start.elapsed().as_secs_f64());
+    });
+    let sim = MbusSim::new(args.config.clone());
+    let mut keep = None;
+    let handle = if args.pty {
+        match Pty::open() {
+            Ok(p) => {
+                println!("serial device: {}", p.slave_path());
+                let Pty { master, slave, .. } = p;
+                keep = Some(slave);
+                mbus_sim::spawn(master, line, sim, log)
+            }
+            Err(e) => {
+                eprintln!("mbus-sim: cannot open a pty: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        let port = args.port.unwrap_or_default();
+        match mbus_sim::spawn_on_port(&port, line, sim, log) {
+            Ok(h) => {
+                println!("serial device: {port} at {} Bd 8E1", args.baud);
+                h
+            }
+            Err(e) => {
+                eprintln!("mbus-sim: cannot open {port}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    while handle.is_running() {
+        if args.duration.is_some_and(|d| start.elapsed() >= d) {
+            handle.stop();
+            drop(keep);
+            return ExitCode::SUCCESS;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("mbus-sim: the port failed");
+    ExitCode::FAILURE
+}
