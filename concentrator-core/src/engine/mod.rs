@@ -31,8 +31,10 @@ const RX_CAP: usize = 512;
 const COMMAND_QUEUE: usize = 8;
 /// Events waiting for `poll_event`.
 const EVENT_QUEUE: usize = 128;
-/// Events the store refused, kept until it accepts them.
-const UNSTORED: usize = 32;
+/// Events the store refused, kept until it accepts them. No new transaction starts while any
+/// is held, so one input's events must fit: a reply (≤ 17), the timeouts of every channel
+/// (≤ 8 × 3), or removing a meter with full command queues (≤ 8 × 8).
+const UNSTORED: usize = 128;
 /// Most follow-up frames one read may take (a meter that keeps saying "more" is cut off).
 const MAX_FOLLOW_UPS: u8 = 16;
 /// A meter clock further off than this is reported and corrected (issue 8, "Tasks").
@@ -1129,11 +1131,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             self.publish(event);
             return;
         }
-        if let Err(e) = self.unstored.push_back(event) {
-            // The hold queue is full: the oldest unstored event would be lost, so keep the
-            // oldest and publish nothing new until the store recovers. New work stops while
-            // anything is unstored, so this only happens within one reply's events.
-            let _ = e;
+        if self.unstored.push_back(event).is_err() {
+            // The hold queue is full. It is sized for the events of one input (see
+            // `UNSTORED`) and no new work starts while it holds anything, so this cannot
+            // happen; should it, the event is counted as dropped rather than panicking.
             self.counters.events_dropped += 1;
         }
     }
