@@ -1,0 +1,515 @@
+//! The daemon's TOML configuration and its validation (errors carry file, line and what is
+//! wrong).
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use concentrator_core::{
+    ChannelId, ChannelKind, ControlAuth, LineSettings, Meter, MeterAddress, Protocol, ReadSet,
+    Schedule,
+};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    storage: StorageToml,
+    control: Option<ControlToml>,
+    schedule: Option<ScheduleToml>,
+    uplink: Option<UplinkToml>,
+    #[serde(default)]
+    channel: Vec<Spanned<ChannelToml>>,
+    #[serde(default)]
+    meter: Vec<Spanned<MeterToml>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageToml {
+    path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControlToml {
+    socket: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleToml {
+    curve_period_min: Option<u16>,
+    daily_at: Option<Spanned<String>>,
+    monthly_at: Option<Spanned<String>>,
+    clock_sync_at: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UplinkToml {
+    forward: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelToml {
+    id: u8,
+    kind: String,
+    device: String,
+    baud: Option<u32>,
+    response_timeout_ms: Option<u64>,
+    tries: Option<u8>,
+    master_address: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeterToml {
+    archive_no: u16,
+    channel: u8,
+    protocol: String,
+    address: String,
+    baud: Option<u32>,
+    #[serde(default)]
+    reads: Vec<String>,
+    password: Option<String>,
+    password_level: Option<u8>,
+    operator: Option<String>,
+    #[serde(default)]
+    allow_clock_set: bool,
+}
+
+/// A configuration error: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConfigError {
+    /// The file.
+    pub file: PathBuf,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.file.display(), l, self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where forwarded records go (the master station's stand-in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Uplink {
+    /// JSON lines over a Unix socket; the peer acknowledges each record.
+    Unix(PathBuf),
+    /// JSON lines over TCP; the peer acknowledges each record.
+    Tcp(String),
+}
+
+/// One channel as configured.
+#[derive(Debug, Clone)]
+pub(crate) struct Channel {
+    /// Its index.
+    pub id: ChannelId,
+    /// Its kind.
+    pub kind: ChannelKind,
+    /// The serial device.
+    pub device: String,
+    /// Engine line settings (timeouts, tries).
+    pub line: LineSettings,
+    /// The carrier module's master address (6 BCD bytes, low first), carrier channels only.
+    pub master_address: [u8; 6],
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// The SQLite database.
+    pub storage: PathBuf,
+    /// The operator socket.
+    pub socket: Option<PathBuf>,
+    /// The reading schedule.
+    pub schedule: Schedule,
+    /// Forwarding target.
+    pub uplink: Option<Uplink>,
+    /// The channels.
+    pub channels: Vec<Channel>,
+    /// The meter archive.
+    pub meters: Vec<Meter>,
+}
+
+fn line_of(text: &str, span: Range<usize>) -> usize {
+    text.get(..span.start)
+        .map_or(1, |s| s.bytes().filter(|b| *b == b'\n').count() + 1)
+}
+
+fn parse_hhmm(s: &str) -> Option<u16> {
+    let (h, m) = s.split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// Parses `bytes` hex digits of a BCD string written most significant first (as printed on
+/// the meter) into wire order (low byte first).
+fn bcd_le<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        let k = 2 * (N - 1 - i);
+        *o = u8::from_str_radix(s.get(k..k + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn read_flag(name: &str) -> Option<ReadSet> {
+    Some(match name {
+        "energy_import" => ReadSet::ENERGY_IMPORT,
+        "energy_export" => ReadSet::ENERGY_EXPORT,
+        "voltage" => ReadSet::VOLTAGE,
+        "current" => ReadSet::CURRENT,
+        "active_power" => ReadSet::ACTIVE_POWER,
+        "power_factor" => ReadSet::POWER_FACTOR,
+        "relay" => ReadSet::RELAY,
+        "volume" => ReadSet::VOLUME,
+        "daily_frozen" => ReadSet::DAILY_FROZEN,
+        "monthly" => ReadSet::MONTHLY,
+        "clock_check" => ReadSet::CLOCK_CHECK,
+        _ => return None,
+    })
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates `text`, the contents of `path`.
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let at = |span: Range<usize>| Some(line_of(text, span));
+        let err = |line: Option<usize>, message: String| ConfigError {
+            file: path.to_path_buf(),
+            line,
+            message,
+        };
+        let raw: FileToml = toml::from_str(text).map_err(|e| {
+            err(
+                e.span().and_then(at),
+                e.message().trim_end().replace('\n', "; ").to_string(),
+            )
+        })?;
+        // Relative paths are relative to the config file's folder.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &str| base.join(p);
+
+        let mut schedule = Schedule::OFF;
+        if let Some(s) = &raw.schedule {
+            let period = s.curve_period_min.unwrap_or(0);
+            if ![0, 15, 30, 60].contains(&period) {
+                return Err(err(
+                    None,
+                    format!("schedule: curve_period_min {period} is not 0, 15, 30 or 60"),
+                ));
+            }
+            schedule.curve_period_min = period;
+            let hhmm =
+                |v: &Option<Spanned<String>>, what: &str| -> Result<Option<u16>, ConfigError> {
+                    match v {
+                        None => Ok(None),
+                        Some(v) => parse_hhmm(v.get_ref()).map(Some).ok_or_else(|| {
+                            err(
+                                at(v.span()),
+                                format!("schedule: {what} '{}' is not a time HH:MM", v.get_ref()),
+                            )
+                        }),
+                    }
+                };
+            schedule.daily_at_min = hhmm(&s.daily_at, "daily_at")?;
+            schedule.monthly_at_min = hhmm(&s.monthly_at, "monthly_at")?;
+            schedule.clock_sync_at_min = hhmm(&s.clock_sync_at, "clock_sync_at")?;
+        }
+
+        let uplink = match &raw.uplink {
+            None => None,
+            Some(u) => {
+                let f = u.forward.get_ref();
+                Some(if let Some(p) = f.strip_prefix("unix:") {
+                    Uplink::Unix(resolve(p))
+                } else if let Some(a) = f.strip_prefix("tcp:") {
+                    Uplink::Tcp(a.to_string())
+                } else {
+                    return Err(err(
+                        at(u.forward.span()),
+                        format!("uplink: forward '{f}' is neither unix:PATH nor tcp:HOST:PORT"),
+                    ));
+                })
+            }
+        };
+
+        let mut channels: Vec<Channel> = Vec::new();
+        for c in &raw.channel {
+            let span = at(c.span());
+            let c = c.get_ref();
+            if usize::from(c.id) >= concentrator_core::MAX_CHANNELS {
+                return Err(err(
+                    span,
+                    format!(
+                        "channel {}: id beyond the {} channels of the engine",
+                        c.id,
+                        concentrator_core::MAX_CHANNELS
+                    ),
+                ));
+            }
+            if channels.iter().any(|x| x.id.0 == c.id) {
+                return Err(err(span, format!("channel {}: id used twice", c.id)));
+            }
+            let (kind, mut line) = match c.kind.as_str() {
+                "rs485" => (ChannelKind::Rs485, LineSettings::DLT645_2400),
+                "mbus" => (ChannelKind::Mbus, LineSettings::MBUS_2400),
+                "carrier" => (ChannelKind::Carrier, LineSettings::CARRIER_9600),
+                other => {
+                    return Err(err(
+                        span,
+                        format!(
+                            "channel {}: kind '{other}' is not rs485, mbus or carrier",
+                            c.id
+                        ),
+                    ));
+                }
+            };
+            if let Some(b) = c.baud {
+                if rs485_link::LineSettings::new_8e1(b).is_err() {
+                    return Err(err(
+                        span,
+                        format!("channel {}: baud {b} outside 300..=115200", c.id),
+                    ));
+                }
+                line.baud = b;
+            }
+            if let Some(t) = c.response_timeout_ms {
+                line.response_timeout = concentrator_core::Duration::millis(t);
+            }
+            if let Some(t) = c.tries {
+                if t == 0 {
+                    return Err(err(
+                        span,
+                        format!("channel {}: tries must be 1 or more", c.id),
+                    ));
+                }
+                line.tries = t;
+            }
+            let master_address = match &c.master_address {
+                None => [0x01, 0, 0, 0, 0, 0],
+                Some(a) => bcd_le::<6>(a).ok_or_else(|| {
+                    err(
+                        span,
+                        format!(
+                            "channel {}: master_address '{a}' is not 12 decimal digits",
+                            c.id
+                        ),
+                    )
+                })?,
+            };
+            channels.push(Channel {
+                id: ChannelId(c.id),
+                kind,
+                device: c.device.clone(),
+                line,
+                master_address,
+            });
+        }
+
+        let mut meters: Vec<Meter> = Vec::new();
+        for m in &raw.meter {
+            let span = at(m.span());
+            let m = m.get_ref();
+            let no = m.archive_no;
+            if no == 0 {
+                return Err(err(span, "meter: archive_no 0 is not allowed".into()));
+            }
+            if meters.iter().any(|x| x.archive_no == no) {
+                return Err(err(span, format!("meter {no}: archive_no used twice")));
+            }
+            let Some(ch) = channels.iter().find(|c| c.id.0 == m.channel) else {
+                return Err(err(
+                    span,
+                    format!("meter {no}: channel {} is not configured", m.channel),
+                ));
+            };
+            let protocol = match m.protocol.as_str() {
+                "dlt645-2007" => Protocol::Dlt645_2007,
+                "dlt645-1997" => Protocol::Dlt645_1997,
+                "mbus-primary" => Protocol::MbusPrimary,
+                "mbus-secondary" => Protocol::MbusSecondary,
+                other => {
+                    return Err(err(
+                        span,
+                        format!(
+                            "meter {no}: protocol '{other}' is not dlt645-2007, dlt645-1997, \
+                             mbus-primary or mbus-secondary"
+                        ),
+                    ));
+                }
+            };
+            let fits = match ch.kind {
+                ChannelKind::Mbus => !protocol.is_dlt645(),
+                ChannelKind::Rs485 | ChannelKind::Carrier => protocol.is_dlt645(),
+            };
+            if !fits {
+                return Err(err(
+                    span,
+                    format!(
+                        "meter {no}: protocol {} cannot run on channel {} ({})",
+                        m.protocol,
+                        ch.id.0,
+                        kind_name(ch.kind)
+                    ),
+                ));
+            }
+            let address = match protocol {
+                Protocol::Dlt645_2007 | Protocol::Dlt645_1997 => bcd_le::<6>(&m.address)
+                    .map(MeterAddress::Dlt645)
+                    .ok_or_else(|| {
+                        err(
+                            span,
+                            format!(
+                                "meter {no}: address '{}' is not 12 decimal digits",
+                                m.address
+                            ),
+                        )
+                    })?,
+                Protocol::MbusPrimary => match m.address.parse::<u8>() {
+                    Ok(a @ 1..=250) => MeterAddress::MbusPrimary(a),
+                    _ => {
+                        return Err(err(
+                            span,
+                            format!(
+                                "meter {no}: M-Bus primary address '{}' is not 1..=250",
+                                m.address
+                            ),
+                        ));
+                    }
+                },
+                Protocol::MbusSecondary => {
+                    // Printed as id(8 digits) manufacturer(4 hex) version(2 hex) medium(2 hex).
+                    secondary(&m.address)
+                        .map(MeterAddress::MbusSecondary)
+                        .ok_or_else(|| {
+                            err(
+                                span,
+                                format!(
+                                    "meter {no}: M-Bus secondary address '{}' is not 16 hex \
+                                     digits (id, manufacturer, version, medium)",
+                                    m.address
+                                ),
+                            )
+                        })?
+                }
+            };
+            let mut reads = ReadSet::empty();
+            for r in &m.reads {
+                reads |= read_flag(r).ok_or_else(|| {
+                    err(
+                        span,
+                        format!(
+                            "meter {no}: unknown read '{r}' (energy_import, energy_export, \
+                                 voltage, current, active_power, power_factor, relay, volume, \
+                                 daily_frozen, monthly, clock_check)"
+                        ),
+                    )
+                })?;
+            }
+            let control = match (&m.password, &m.operator) {
+                (None, None) => None,
+                (Some(p), o) => {
+                    let password = bcd_le::<3>(p).ok_or_else(|| {
+                        err(
+                            span,
+                            format!("meter {no}: password '{p}' is not 6 decimal digits"),
+                        )
+                    })?;
+                    let operator = match o {
+                        None => [0; 4],
+                        Some(o) => bcd_le::<4>(o).ok_or_else(|| {
+                            err(
+                                span,
+                                format!("meter {no}: operator '{o}' is not 8 decimal digits"),
+                            )
+                        })?,
+                    };
+                    let level = m.password_level.unwrap_or(2);
+                    if !matches!(level, 2 | 4) {
+                        return Err(err(
+                            span,
+                            format!("meter {no}: password_level {level} is not 2 or 4"),
+                        ));
+                    }
+                    Some(ControlAuth {
+                        level,
+                        password,
+                        operator,
+                    })
+                }
+                (None, Some(_)) => {
+                    return Err(err(
+                        span,
+                        format!("meter {no}: operator given without a password"),
+                    ));
+                }
+            };
+            meters.push(Meter {
+                archive_no: no,
+                protocol,
+                address,
+                channel: ch.id,
+                baud: m.baud,
+                control,
+                reads,
+                allow_clock_set: m.allow_clock_set,
+            });
+        }
+
+        Ok(Config {
+            storage: resolve(&raw.storage.path),
+            socket: raw.control.map(|c| resolve(&c.socket)),
+            schedule,
+            uplink,
+            channels,
+            meters,
+        })
+    }
+}
+
+fn secondary(s: &str) -> Option<[u8; 8]> {
+    if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let id = bcd_le::<4>(s.get(..8)?)?;
+    let man = u16::from_str_radix(s.get(8..12)?, 16).ok()?.to_le_bytes();
+    let ver = u8::from_str_radix(s.get(12..14)?, 16).ok()?;
+    let med = u8::from_str_radix(s.get(14..16)?, 16).ok()?;
+    Some([id[0], id[1], id[2], id[3], man[0], man[1], ver, med])
+}
+
+/// The config name of a channel kind.
+pub(crate) fn kind_name(k: ChannelKind) -> &'static str {
+    match k {
+        ChannelKind::Rs485 => "rs485",
+        ChannelKind::Mbus => "mbus",
+        ChannelKind::Carrier => "carrier",
+    }
+}

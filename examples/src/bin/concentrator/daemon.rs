@@ -1,0 +1,587 @@
+//! The daemon: one engine thread drives `concentrator-core` with the system's monotonic clock
+//! and wall clock; one reader thread per serial port feeds received bytes in; operator
+//! requests (socket or demo) come in on the same queue. After every input the engine's
+//! outputs are drained in the documented order: transmits, then events, then the timeout.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{Read, Write};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration as StdDuration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use concentrator_core::{
+    ChannelConfig, ChannelKind, CommandId, Concentrator, DateTime, Event, EventKind, Instant, Item,
+    MAX_TRANSMIT, Origin, SwitchAction, Task, WallClock,
+};
+use rs485_link::SerialUart;
+use serde_json::{Value as Json, json};
+use serialport::{SerialPort, TTYPort};
+
+use crate::config::{Channel, Config, kind_name};
+use crate::json::{event_json, item_name, task_name};
+use crate::store::SqliteStore;
+
+/// Meters the engine holds (its tables are sized at compile time).
+pub(crate) const METERS: usize = 1024;
+
+/// The engine as the daemon runs it.
+pub(crate) type Engine = Concentrator<SqliteStore, SystemClock, METERS>;
+
+/// Calendar time from the system clock (UTC), for the monotonic instant the engine asks
+/// about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SystemClock {
+    origin: StdInstant,
+}
+
+impl SystemClock {
+    fn mono(&self) -> Instant {
+        Instant::from_ticks(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Seconds since 2000-01-01 00:00:00 UTC, now.
+fn system_secs_since_2000() -> i64 {
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    unix - 946_684_800
+}
+
+impl WallClock for SystemClock {
+    fn now(&self, now: Instant) -> DateTime {
+        let behind =
+            i64::try_from(self.mono().ticks().saturating_sub(now.ticks()) / 1000).unwrap_or(0);
+        DateTime::from_seconds_since_2000(system_secs_since_2000() - behind)
+            .unwrap_or(DateTime::MIN)
+    }
+}
+
+/// What an operator asks the daemon.
+#[derive(Debug, Clone)]
+pub(crate) enum Request {
+    /// Read `item` of meter `meter` now.
+    Read {
+        /// Archive number.
+        meter: u16,
+        /// What.
+        item: Item,
+    },
+    /// Switch a meter's relay.
+    Switch {
+        /// Archive number.
+        meter: u16,
+        /// Off or on.
+        action: SwitchAction,
+    },
+    /// Run a round of `task` now (clock sync, load curve...) and answer when it ended.
+    Round(Task),
+    /// Channels, archive size, store counts, the last rounds.
+    Status,
+    /// The readings in the store (of one meter or all).
+    Export {
+        /// One meter, or all.
+        meter: Option<u16>,
+    },
+}
+
+/// A message to the engine thread.
+pub(crate) enum Msg {
+    /// Bytes from a port.
+    Rx {
+        /// Channel.
+        ch: u8,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A port failed (unplugged); the reader keeps trying to reopen it.
+    PortDown {
+        /// Channel.
+        ch: u8,
+        /// Why.
+        error: String,
+    },
+    /// A port was reopened; here is its write half.
+    PortUp {
+        /// Channel.
+        ch: u8,
+        /// The port to write to.
+        port: TTYPort,
+    },
+    /// An operator request; answers (progress lines, then one with `"final": true`) go to
+    /// `reply`.
+    Request {
+        /// What.
+        req: Request,
+        /// Who asked (audit log).
+        who: String,
+        /// Where answers go.
+        reply: Sender<Json>,
+    },
+    /// Stop the daemon.
+    Stop,
+}
+
+/// A running daemon.
+pub(crate) struct Daemon {
+    /// Queue into the engine thread.
+    pub tx: Sender<Msg>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+impl Daemon {
+    /// Ask the daemon something and wait for the final answer; `progress` sees the lines
+    /// before it.
+    pub(crate) fn ask(
+        &self,
+        req: Request,
+        who: &str,
+        mut progress: impl FnMut(&Json),
+    ) -> Result<Json, String> {
+        let (reply, answers) = mpsc::channel();
+        self.tx
+            .send(Msg::Request {
+                req,
+                who: who.to_string(),
+                reply,
+            })
+            .map_err(|_| "daemon stopped".to_string())?;
+        for a in answers {
+            if a.get("final").and_then(Json::as_bool) == Some(true) {
+                return Ok(a);
+            }
+            progress(&a);
+        }
+        Err("daemon stopped before answering".into())
+    }
+
+    /// Stop and wait for the engine thread.
+    pub(crate) fn stop(mut self) -> Result<(), String> {
+        let _ = self.tx.send(Msg::Stop);
+        self.join()
+    }
+
+    /// Wait for the engine thread to end.
+    pub(crate) fn join(&mut self) -> Result<(), String> {
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| "engine thread panicked".to_string())?,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Open the serial device of `ch` with its line settings (8E1).
+fn open_port(ch: &Channel) -> Result<TTYPort, String> {
+    let line = rs485_link::LineSettings::new_8e1(ch.line.baud)
+        .map_err(|e| format!("channel {}: {e}", ch.id.0))?;
+    SerialUart::open(&ch.device, &line)
+        .map(SerialUart::into_inner)
+        .map_err(|e| {
+            format!(
+                "channel {} ({}): cannot open {}: {e}",
+                ch.id.0,
+                kind_name(ch.kind),
+                ch.device
+            )
+        })
+}
+
+/// The reader of one port: bytes go to the engine; when the port fails it says so and
+/// tries to reopen the device every second (an unplugged USB adapter coming back).
+fn spawn_reader(ch: Channel, mut port: TTYPort, tx: Sender<Msg>) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        loop {
+            match port.read(&mut buf) {
+                Ok(0) => {}
+                Ok(n) => {
+                    let bytes = buf.get(..n).unwrap_or_default().to_vec();
+                    if tx.send(Msg::Rx { ch: ch.id.0, bytes }).is_err() {
+                        return;
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    if tx
+                        .send(Msg::PortDown {
+                            ch: ch.id.0,
+                            error: e.to_string(),
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                    loop {
+                        thread::sleep(StdDuration::from_secs(1));
+                        if let Ok(p) = open_port(&ch) {
+                            let Ok(w) = p.try_clone_native() else {
+                                continue;
+                            };
+                            if tx
+                                .send(Msg::PortUp {
+                                    ch: ch.id.0,
+                                    port: w,
+                                })
+                                .is_err()
+                            {
+                                return;
+                            }
+                            port = p;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Build the engine from `cfg` (archive, channels, schedule) on `store`.
+pub(crate) fn build_engine(
+    cfg: &Config,
+    store: SqliteStore,
+    origin: StdInstant,
+) -> Result<Box<Engine>, String> {
+    let clock = SystemClock { origin };
+    let mut engine = Box::new(Engine::new(store, clock));
+    engine.set_schedule(cfg.schedule);
+    for ch in &cfg.channels {
+        let r = if ch.kind == ChannelKind::Carrier {
+            let mut sc = qgdw1376_2::session::Config::new(qgdw1376_2::Address(ch.master_address));
+            sc.start = qgdw1376_2::session::StartMode::Query;
+            engine.add_carrier(ch.id, ch.line, sc)
+        } else {
+            engine.add_channel(
+                ch.id,
+                ChannelConfig {
+                    kind: ch.kind,
+                    line: ch.line,
+                },
+            )
+        };
+        r.map_err(|e| format!("channel {}: {e}", ch.id.0))?;
+    }
+    for m in &cfg.meters {
+        engine
+            .add_meter(*m)
+            .map_err(|e| format!("meter {}: {e}", m.archive_no))?;
+    }
+    Ok(engine)
+}
+
+/// Start the daemon: open the store and every port (an error names the device), then run
+/// the engine thread. Log lines go to `log`.
+pub(crate) fn start(cfg: Config, log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, String> {
+    let store =
+        SqliteStore::open(&cfg.storage).map_err(|e| format!("{}: {e}", cfg.storage.display()))?;
+    let mut ports: HashMap<u8, TTYPort> = HashMap::new();
+    let (tx, rx) = mpsc::channel();
+    for ch in &cfg.channels {
+        let port = open_port(ch)?;
+        let reader = port
+            .try_clone_native()
+            .map_err(|e| format!("channel {}: {e}", ch.id.0))?;
+        spawn_reader(ch.clone(), reader, tx.clone());
+        ports.insert(ch.id.0, port);
+    }
+    // The engine's tables are large (sized for METERS meters): build and run it on a thread
+    // with room for them.
+    let thread = thread::Builder::new()
+        .name("engine".into())
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let origin = StdInstant::now();
+            let engine = build_engine(&cfg, store, origin)?;
+            let mut r = Runner {
+                engine,
+                origin,
+                ports,
+                log,
+                commands: HashMap::new(),
+                rounds: Vec::new(),
+                last_rounds: Vec::new(),
+                cfg,
+                port_errors: HashMap::new(),
+            };
+            r.run(&rx);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(Daemon {
+        tx,
+        thread: Some(thread),
+    })
+}
+
+struct RoundWait {
+    task: Task,
+    reply: Sender<Json>,
+    seen: BTreeSet<u16>,
+    total: usize,
+}
+
+struct Runner {
+    engine: Box<Engine>,
+    origin: StdInstant,
+    ports: HashMap<u8, TTYPort>,
+    log: Box<dyn FnMut(&str) + Send>,
+    commands: HashMap<CommandId, (Sender<Json>, Vec<Json>)>,
+    rounds: Vec<RoundWait>,
+    last_rounds: Vec<Json>,
+    cfg: Config,
+    port_errors: HashMap<u8, String>,
+}
+
+fn final_answer(mut j: Json) -> Json {
+    crate::json::set(&mut j, "final", true.into());
+    j
+}
+
+impl Runner {
+    fn now(&self) -> Instant {
+        Instant::from_ticks(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn run(&mut self, rx: &Receiver<Msg>) {
+        let mut buf = [0u8; MAX_TRANSMIT];
+        loop {
+            let now = self.now();
+            self.engine.handle_timeout(now);
+            // 1. transmits
+            while let Some(t) = self.engine.poll_transmit(self.now(), &mut buf) {
+                let bytes = buf.get(..t.len).unwrap_or_default();
+                self.send(t.channel.0, t.baud, bytes);
+            }
+            // 2. events (already committed to the store)
+            while let Some(e) = self.engine.poll_event() {
+                self.on_event(&e);
+            }
+            // 3. sleep until the timeout or the next input
+            let wait = self
+                .engine
+                .poll_timeout()
+                .map_or(StdDuration::from_secs(1), |t| {
+                    StdDuration::from_millis(t.ticks().saturating_sub(self.now().ticks()))
+                });
+            let msg = match rx.recv_timeout(wait.min(StdDuration::from_secs(1))) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            match msg {
+                Msg::Rx { ch, bytes } => {
+                    let now = self.now();
+                    self.engine
+                        .handle_received(concentrator_core::ChannelId(ch), &bytes, now);
+                }
+                Msg::PortDown { ch, error } => {
+                    (self.log)(&format!("channel {ch}: port failed ({error}); reopening"));
+                    self.ports.remove(&ch);
+                    self.port_errors.insert(ch, error);
+                }
+                Msg::PortUp { ch, port } => {
+                    (self.log)(&format!("channel {ch}: port reopened"));
+                    self.ports.insert(ch, port);
+                    self.port_errors.remove(&ch);
+                }
+                Msg::Request { req, who, reply } => self.on_request(req, &who, reply),
+                Msg::Stop => return,
+            }
+        }
+    }
+
+    /// Write a request; a port that is down loses it (the engine's timeout and retries
+    /// treat it as unanswered).
+    fn send(&mut self, ch: u8, baud: u32, bytes: &[u8]) {
+        let Some(port) = self.ports.get_mut(&ch) else {
+            return;
+        };
+        if port.baud_rate().is_ok_and(|b| b != baud) {
+            let _ = port.set_baud_rate(baud);
+        }
+        if let Err(e) = port.write_all(bytes).and_then(|()| port.flush()) {
+            (self.log)(&format!("channel {ch}: write failed: {e}"));
+        }
+    }
+
+    fn on_event(&mut self, e: &Event) {
+        let j = event_json(e);
+        (self.log)(&format!("stored {j}"));
+        match e.kind {
+            EventKind::Reading(r) => {
+                // Readings of a command come before its result; the engine does not tag them
+                // with the command, so they go to the pending read of that meter and item.
+                let item = item_name(r.item);
+                for (_, rs) in self.commands.values_mut() {
+                    let marker = rs.first();
+                    let same_meter = marker.and_then(|x| x.get("meter")).and_then(Json::as_u64)
+                        == Some(u64::from(r.meter));
+                    let same_item = marker.and_then(|x| x.get("item")).and_then(Json::as_str)
+                        == Some(item.as_str());
+                    if same_meter && same_item {
+                        rs.push(j.clone());
+                    }
+                }
+                self.round_progress(r.meter, &j);
+            }
+            EventKind::CommandResult { id, .. } => {
+                if let Some((reply, rs)) = self.commands.remove(&id) {
+                    let readings: Vec<Json> = rs.into_iter().skip(1).collect();
+                    let _ = reply.send(final_answer(json!({
+                        "ok": true, "result": j, "readings": readings,
+                    })));
+                }
+            }
+            EventKind::Alarm(_) | EventKind::ClockSet { .. } => {
+                if let Some(m) = e.meter() {
+                    self.round_progress(m, &j);
+                }
+            }
+            EventKind::RoundStats {
+                task,
+                channel: None,
+                ..
+            } => {
+                self.last_rounds
+                    .retain(|x| x.get("task") != Some(&Json::from(task_name(task))));
+                self.last_rounds.push(j.clone());
+                let (done, keep): (Vec<RoundWait>, Vec<RoundWait>) =
+                    std::mem::take(&mut self.rounds)
+                        .into_iter()
+                        .partition(|w| w.task == task);
+                self.rounds = keep;
+                for w in done {
+                    let _ = w.reply.send(final_answer(json!({"ok": true, "result": j})));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn round_progress(&mut self, meter: u16, j: &Json) {
+        for w in &mut self.rounds {
+            if w.seen.insert(meter) {
+                let _ = w.reply.send(json!({
+                    "progress": {"task": task_name(w.task), "done": w.seen.len(), "total": w.total},
+                    "event": j,
+                }));
+            }
+        }
+    }
+
+    fn refuse(reply: &Sender<Json>, e: impl std::fmt::Display) {
+        let _ = reply.send(final_answer(json!({"ok": false, "error": e.to_string()})));
+    }
+
+    fn on_request(&mut self, req: Request, who: &str, reply: Sender<Json>) {
+        let wall = SystemClock {
+            origin: self.origin,
+        }
+        .now(self.now());
+        let what = format!("{req:?}");
+        if !matches!(req, Request::Status | Request::Export { .. })
+            && let Err(e) = self.engine.store().audit(wall, who, &what)
+        {
+            (self.log)(&format!("audit log refused: {e}"));
+        }
+        match req {
+            Request::Read { meter, item } => {
+                match self.engine.read_now(meter, item, Origin::Local) {
+                    Ok(id) => {
+                        // The first element is a marker naming the meter and item.
+                        self.commands.insert(
+                            id,
+                            (
+                                reply,
+                                vec![json!({"meter": meter, "item": item_name(item)})],
+                            ),
+                        );
+                    }
+                    Err(e) => Self::refuse(&reply, e),
+                }
+            }
+            Request::Switch { meter, action } => {
+                // The command is valid for ten minutes of meter time.
+                let until = wall.add_seconds(600).unwrap_or(wall);
+                match self.engine.switch(meter, action, until, Origin::Local) {
+                    Ok(id) => {
+                        self.commands
+                            .insert(id, (reply, vec![json!({"meter": meter})]));
+                    }
+                    Err(e) => Self::refuse(&reply, e),
+                }
+            }
+            Request::Round(task) => {
+                let total = self
+                    .engine
+                    .archive()
+                    .iter()
+                    .filter(|m| match task {
+                        Task::LoadCurve => true,
+                        Task::ClockSync => {
+                            m.reads.contains(concentrator_core::ReadSet::CLOCK_CHECK)
+                        }
+                        Task::DailyFrozen => {
+                            m.reads.contains(concentrator_core::ReadSet::DAILY_FROZEN)
+                        }
+                        Task::Monthly => m.reads.contains(concentrator_core::ReadSet::MONTHLY),
+                    })
+                    .count();
+                self.engine.start_round(task);
+                self.rounds.push(RoundWait {
+                    task,
+                    reply,
+                    seen: BTreeSet::new(),
+                    total,
+                });
+            }
+            Request::Status => {
+                let channels: Vec<Json> = self
+                    .cfg
+                    .channels
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "channel": c.id.0, "kind": kind_name(c.kind), "device": c.device,
+                            "baud": c.line.baud, "busy": self.engine.is_busy(c.id),
+                            "port": self.port_errors.get(&c.id.0).map_or("open".to_string(), |e| format!("down: {e}")),
+                            "meters": self.engine.archive().iter().filter(|m| m.channel == c.id).count(),
+                        })
+                    })
+                    .collect();
+                let counts = self.engine.store().counts().unwrap_or_default();
+                let k = self.engine.counters();
+                let _ = reply.send(final_answer(json!({
+                    "ok": true,
+                    "time": wall.to_string(),
+                    "storage": self.cfg.storage.display().to_string(),
+                    "meters": self.engine.archive().len(),
+                    "channels": channels,
+                    "store": {"records": counts.0, "readings": counts.1, "unforwarded": counts.2, "audit": counts.3},
+                    "last_rounds": self.last_rounds,
+                    "counters": {"requests": k.requests, "retries": k.retries, "stray_bytes": k.stray_bytes, "ignored_frames": k.ignored_frames},
+                })));
+            }
+            Request::Export { meter } => match self.engine.store().readings(meter) {
+                Ok(rows) => {
+                    let rows: Vec<Json> = rows
+                        .into_iter()
+                        .map(|r| {
+                            json!({
+                                "record": r.record, "meter": r.meter, "item": r.item, "part": r.part,
+                                "value": r.value, "unit": r.unit, "meter_time": r.meter_time,
+                                "read_at": r.read_at, "quality": r.quality,
+                            })
+                        })
+                        .collect();
+                    let _ = reply.send(final_answer(json!({"ok": true, "readings": rows})));
+                }
+                Err(e) => Self::refuse(&reply, e),
+            },
+        }
+    }
+}

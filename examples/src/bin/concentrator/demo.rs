@@ -1,0 +1,444 @@
+//! `concentrator demo`: the whole concentrator on pseudo-terminals, no hardware. Simulated
+//! DL/T 645 meters on two RS-485 buses, M-Bus water meters, and a carrier module with meters
+//! behind it; one reading round with progress, a table of readings, a real-time read, a
+//! remote switch off and on with the relay state read back, a clock sync, and where the
+//! SQLite database is.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+
+use concentrator_core::{Item, SwitchAction, Task};
+use dlt645::{Address, Edition};
+use examples::mbus_sim::{self, MbusSim, MbusSimConfig, SlaveConfig};
+use examples::meter_sim::{self, Fault, MeterConfig, MeterSim, SimConfig};
+use examples::plc_sim::{self, PlcModuleSim, SimMeter};
+use examples::pty::Pty;
+use rs485_link::LineSettings;
+use serde_json::Value as Json;
+use serialport::{SerialPort, TTYPort};
+
+use crate::config::Config;
+use crate::daemon::{self, Daemon, Request};
+use crate::ops::Progress;
+
+fn addr(n: u64) -> Result<Address, String> {
+    Address::from_number(n).ok_or_else(|| format!("bad address {n}"))
+}
+
+fn ms_since(origin: StdInstant) -> u64 {
+    u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The carrier module simulator on the master end of a pty: bytes in, due frames out.
+fn spawn_carrier(
+    mut port: TTYPort,
+    mut sim: PlcModuleSim,
+    origin: StdInstant,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    thread::spawn(move || {
+        let _ = port.set_timeout(StdDuration::from_millis(10));
+        let mut buf = [0u8; 512];
+        while !stop.load(Ordering::Relaxed) {
+            let now = qgdw1376_2::session::Instant::from_ticks(ms_since(origin));
+            match port.read(&mut buf) {
+                Ok(n) if n > 0 => sim.handle_received(buf.get(..n).unwrap_or_default(), now),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return,
+            }
+            let now = qgdw1376_2::session::Instant::from_ticks(ms_since(origin));
+            while let Some(f) = sim.poll_transmit(now) {
+                if port.write_all(&f).and_then(|()| port.flush()).is_err() {
+                    return;
+                }
+            }
+        }
+    })
+}
+
+/// A DL/T 645 meter behind the carrier module, answering through its own simulator.
+fn plc_meter(n: u64, hops: u8, origin: StdInstant) -> Result<SimMeter, String> {
+    let a = addr(n)?;
+    let mut sim = MeterSim::new(SimConfig::new(vec![MeterConfig::new(a, Edition::V2007)]));
+    Ok(SimMeter {
+        address: qgdw1376_2::Address(a.0),
+        hops,
+        phase: 1,
+        responder: Box::new(move |req: &[u8]| {
+            let now = rs485_link::Instant::from_ticks(ms_since(origin));
+            sim.handle(req, now).map(|r| r.bytes)
+        }),
+    })
+}
+
+fn meter_toml(out: &mut String, no: u16, ch: u8, protocol: &str, address: &str, reads: &str) {
+    let _ = write!(
+        out,
+        "\n[[meter]]\narchive_no = {no}\nchannel = {ch}\nprotocol = \"{protocol}\"\n\
+         address = \"{address}\"\nreads = [{reads}]\npassword = \"000000\"\noperator = \"00000000\"\n"
+    );
+}
+
+fn value_text(r: &Json) -> String {
+    let s = |k: &str| r.get(k).and_then(Json::as_str).unwrap_or("");
+    match r.get("value").and_then(Json::as_str) {
+        Some(v) => format!("{v} {}", s("unit")),
+        None => "-".into(),
+    }
+}
+
+/// A table of the readings in the store (newest reading per meter, item and part).
+fn table(rows: &[Json], cfg: &Config) -> String {
+    let mut latest: Vec<&Json> = Vec::new();
+    for r in rows {
+        let key = |x: &Json| {
+            (
+                x.get("meter").cloned(),
+                x.get("item").cloned(),
+                x.get("part").cloned(),
+            )
+        };
+        if let Some(slot) = latest.iter_mut().find(|x| key(x) == key(r)) {
+            *slot = r;
+        } else {
+            latest.push(r);
+        }
+    }
+    latest.sort_by_key(|r| r.get("meter").and_then(Json::as_u64).unwrap_or(0));
+    let mut out = format!(
+        "{:>5}  {:<8} {:<16} {:<15} {:>18}  {}\n",
+        "meter", "channel", "protocol", "item", "value", "quality"
+    );
+    for r in latest {
+        let no = r.get("meter").and_then(Json::as_u64).unwrap_or(0);
+        let m = cfg.meters.iter().find(|m| u64::from(m.archive_no) == no);
+        let ch = m.and_then(|m| cfg.channels.iter().find(|c| c.id == m.channel));
+        let item = r.get("item").and_then(Json::as_str).unwrap_or("");
+        let part = r.get("part").and_then(Json::as_u64).unwrap_or(0);
+        let item = if item.ends_with(":all") {
+            format!(
+                "{} {}",
+                item.trim_end_matches(":all"),
+                ["A", "B", "C"].get(part as usize).unwrap_or(&"?")
+            )
+        } else {
+            item.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "{no:>5}  {:<8} {:<16} {item:<15} {:>18}  {}",
+            ch.map_or(String::new(), |c| format!(
+                "{} {}",
+                c.id.0,
+                crate::config::kind_name(c.kind)
+            )),
+            m.map_or(String::new(), |m| format!("{:?}", m.protocol)),
+            value_text(r),
+            r.get("quality").and_then(Json::as_str).unwrap_or("")
+        );
+    }
+    out
+}
+
+fn ask(d: &Daemon, req: Request) -> Result<Json, String> {
+    let progress = Progress::new();
+    let a = d.ask(req, "demo", |p| progress.show(p))?;
+    progress.finish();
+    if a.get("ok").and_then(Json::as_bool) != Some(true) {
+        return Err(a
+            .get("error")
+            .and_then(Json::as_str)
+            .unwrap_or("refused")
+            .to_string());
+    }
+    Ok(a)
+}
+
+fn reading_text(a: &Json) -> String {
+    let rs = a
+        .get("readings")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let texts: Vec<String> = rs
+        .iter()
+        .map(|r| {
+            let v = r.get("value");
+            let t = v
+                .and_then(|v| {
+                    v.get("text")
+                        .or_else(|| v.get("time"))
+                        .or_else(|| v.get("relay"))
+                })
+                .and_then(Json::as_str)
+                .unwrap_or("-");
+            let u = v
+                .and_then(|v| v.get("unit"))
+                .and_then(Json::as_str)
+                .unwrap_or("");
+            format!("{t} {u}").trim().to_string()
+        })
+        .collect();
+    let outcome = a
+        .get("result")
+        .and_then(|r| r.get("outcome"))
+        .and_then(Json::as_str)
+        .unwrap_or("?");
+    if texts.is_empty() {
+        outcome.to_string()
+    } else {
+        format!("{} ({outcome})", texts.join(", "))
+    }
+}
+
+/// Run the demo in `dir` (a fresh temporary folder when `None`).
+pub(crate) fn run(dir: Option<PathBuf>) -> Result<(), String> {
+    let started = StdInstant::now();
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("concentrator-demo-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let db = dir.join("concentrator.db");
+    for f in [
+        "concentrator.db",
+        "concentrator.db-wal",
+        "concentrator.db-shm",
+    ] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let origin = StdInstant::now();
+    let quiet = || -> examples::sim_port::Logger { Box::new(|_| {}) };
+    println!("== concentrator demo: simulated meters on pseudo-terminals ==");
+
+    // RS-485 bus 0: three DL/T 645-2007 meters.
+    let bus0 = Pty::open().map_err(|e| e.to_string())?;
+    let dev0 = bus0.slave_path().to_string();
+    let Pty {
+        master: m0,
+        slave: _s0,
+        ..
+    } = bus0;
+    let sim0 = MeterSim::new(SimConfig::new(vec![
+        MeterConfig::new(addr(1001)?, Edition::V2007),
+        MeterConfig {
+            power_w: 3_500,
+            ..MeterConfig::new(addr(1002)?, Edition::V2007)
+        },
+        MeterConfig {
+            energy_wh: 12_345_670,
+            ..MeterConfig::new(addr(1003)?, Edition::V2007)
+        },
+    ]));
+    let _h0 = meter_sim::spawn(m0, LineSettings::DLT645_2400, sim0, quiet());
+    // RS-485 bus 1: a 2007 meter, a 1997 meter, and a 2007 meter that stays silent.
+    let bus1 = Pty::open().map_err(|e| e.to_string())?;
+    let dev1 = bus1.slave_path().to_string();
+    let Pty {
+        master: m1,
+        slave: _s1,
+        ..
+    } = bus1;
+    let sim1 = MeterSim::new(SimConfig::new(vec![
+        MeterConfig::new(addr(2001)?, Edition::V2007),
+        MeterConfig::new(addr(2002)?, Edition::V1997),
+        MeterConfig::new(addr(2003)?, Edition::V2007).with_fault(Fault::Silence),
+    ]));
+    let _h1 = meter_sim::spawn(m1, LineSettings::DLT645_2400, sim1, quiet());
+    // M-Bus: two water meters.
+    let bus2 = Pty::open().map_err(|e| e.to_string())?;
+    let dev2 = bus2.slave_path().to_string();
+    let Pty {
+        master: m2,
+        slave: _s2,
+        ..
+    } = bus2;
+    let slaves = vec![
+        SlaveConfig::built(5, 12_345_678, "ABC", 0x07, &[1_234_567]).map_err(|e| e.to_string())?,
+        SlaveConfig::built(6, 12_345_679, "ABC", 0x07, &[89_012]).map_err(|e| e.to_string())?,
+    ];
+    let _h2 = mbus_sim::spawn(
+        m2,
+        LineSettings::MBUS_2400,
+        MbusSim::new(MbusSimConfig::new(slaves)),
+        quiet(),
+    );
+    // The carrier module with three meters behind it, one and two hops away.
+    let bus3 = Pty::open().map_err(|e| e.to_string())?;
+    let dev3 = bus3.slave_path().to_string();
+    let Pty {
+        master: m3,
+        slave: _s3,
+        ..
+    } = bus3;
+    let module = PlcModuleSim::new(
+        plc_sim::SimConfig::hplc(),
+        vec![
+            plc_meter(3001, 1, origin)?,
+            plc_meter(3002, 1, origin)?,
+            plc_meter(3003, 2, origin)?,
+        ],
+        qgdw1376_2::session::Instant::from_ticks(ms_since(origin)),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let carrier = spawn_carrier(m3, module, origin, Arc::clone(&stop));
+
+    // The configuration, written as a file like an installation's.
+    let mut toml = String::from(
+        "[storage]\npath = \"concentrator.db\"\n[control]\nsocket = \"concentrator.sock\"\n",
+    );
+    for (id, kind, dev, baud) in [
+        (0, "rs485", &dev0, 2400),
+        (1, "rs485", &dev1, 2400),
+        (2, "mbus", &dev2, 2400),
+        (3, "carrier", &dev3, 9600),
+    ] {
+        let _ = write!(
+            toml,
+            "\n[[channel]]\nid = {id}\nkind = \"{kind}\"\ndevice = \"{dev}\"\nbaud = {baud}\n"
+        );
+    }
+    let elec = "\"energy_import\", \"voltage\", \"active_power\", \"clock_check\"";
+    meter_toml(&mut toml, 1, 0, "dlt645-2007", "000000001001", elec);
+    meter_toml(&mut toml, 2, 0, "dlt645-2007", "000000001002", elec);
+    meter_toml(&mut toml, 3, 0, "dlt645-2007", "000000001003", elec);
+    meter_toml(&mut toml, 4, 1, "dlt645-2007", "000000002001", elec);
+    meter_toml(
+        &mut toml,
+        5,
+        1,
+        "dlt645-1997",
+        "000000002002",
+        "\"energy_import\", \"clock_check\"",
+    );
+    meter_toml(&mut toml, 6, 1, "dlt645-2007", "000000002003", elec);
+    meter_toml(&mut toml, 7, 2, "mbus-primary", "5", "\"volume\"");
+    meter_toml(&mut toml, 8, 2, "mbus-primary", "6", "\"volume\"");
+    meter_toml(
+        &mut toml,
+        9,
+        3,
+        "dlt645-2007",
+        "000000003001",
+        "\"energy_import\"",
+    );
+    meter_toml(
+        &mut toml,
+        10,
+        3,
+        "dlt645-2007",
+        "000000003002",
+        "\"energy_import\"",
+    );
+    meter_toml(
+        &mut toml,
+        11,
+        3,
+        "dlt645-2007",
+        "000000003003",
+        "\"energy_import\"",
+    );
+    let cfg_path = dir.join("concentrator.toml");
+    std::fs::write(&cfg_path, &toml).map_err(|e| e.to_string())?;
+    let cfg = Config::load(&cfg_path).map_err(|e| e.to_string())?;
+    println!(
+        "buses: RS-485 {dev0} (3 meters), RS-485 {dev1} (3 meters, one silent), M-Bus {dev2} (2 water meters),\n       carrier module {dev3} (3 meters behind it, 1-2 relay hops)"
+    );
+    println!("config: {}", cfg_path.display());
+
+    let log_path = dir.join("daemon.log");
+    let mut log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let d = daemon::start(
+        cfg.clone(),
+        Box::new(move |l| {
+            let _ = writeln!(log, "{l}");
+        }),
+    )?;
+
+    println!("\n== reading round (load curve: energy, voltages, power, volumes) ==");
+    let round = ask(&d, Request::Round(Task::LoadCurve))?;
+    let r = round.get("result").cloned().unwrap_or_default();
+    println!(
+        "round done: {} meters, {} read, {} failed",
+        r.get("meters").unwrap_or(&Json::Null),
+        r.get("read").unwrap_or(&Json::Null),
+        r.get("failed").unwrap_or(&Json::Null)
+    );
+    let export = ask(&d, Request::Export { meter: None })?;
+    let rows = export
+        .get("readings")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    println!("\n{}", table(&rows, &cfg));
+
+    println!("== real-time read ==");
+    let a = ask(
+        &d,
+        Request::Read {
+            meter: 1,
+            item: Item::ActiveEnergyImport { tariff: 0 },
+        },
+    )?;
+    println!(
+        "meter 1 (000000001001) forward active energy: {}",
+        reading_text(&a)
+    );
+
+    println!("\n== remote switch ==");
+    for action in [SwitchAction::Off, SwitchAction::On] {
+        let a = ask(&d, Request::Switch { meter: 2, action })?;
+        let r = ask(
+            &d,
+            Request::Read {
+                meter: 2,
+                item: Item::RelayState,
+            },
+        )?;
+        println!(
+            "meter 2 switch {}: {}; relay now {}",
+            if action == SwitchAction::Off {
+                "off"
+            } else {
+                "on"
+            },
+            reading_text(&a),
+            reading_text(&r)
+        );
+    }
+
+    println!("\n== clock sync (broadcast time, then each meter's clock checked) ==");
+    let sync = ask(&d, Request::Round(Task::ClockSync))?;
+    let r = sync.get("result").cloned().unwrap_or_default();
+    println!(
+        "clock sync: {} meters checked, {} in time, {} failed",
+        r.get("meters").unwrap_or(&Json::Null),
+        r.get("read").unwrap_or(&Json::Null),
+        r.get("failed").unwrap_or(&Json::Null)
+    );
+
+    let status = ask(&d, Request::Status)?;
+    let store = status.get("store").cloned().unwrap_or_default();
+    d.stop()?;
+    stop.store(true, Ordering::Relaxed);
+    let _ = carrier.join();
+    println!(
+        "\nSQLite database: {} ({} records, {} readings, {} audit lines)",
+        db.display(),
+        store.get("records").unwrap_or(&Json::Null),
+        store.get("readings").unwrap_or(&Json::Null),
+        store.get("audit").unwrap_or(&Json::Null)
+    );
+    println!("daemon log: {}", log_path.display());
+    println!(
+        "try: sqlite3 {} 'SELECT meter, item, value, unit, quality FROM readings'",
+        db.display()
+    );
+    println!("demo finished in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
