@@ -554,7 +554,10 @@ impl<F: Framing, const N: usize> Feed<'_, '_, F, N> {
                 self.rest = self.rest.get(used..).unwrap_or(&[]);
                 self.lent = 0;
             }
-            if let Some(raw) = self.deframer.poll_raw() {
+            // An idle deframer with no noise to report has no event: skip the call.
+            if (!self.deframer.idle() || self.deframer.noise_pending > 0)
+                && let Some(raw) = self.deframer.poll_raw()
+            {
                 return Some(self.deframer.event(raw));
             }
             if let Some((start, end)) = self.frame.take() {
