@@ -10,6 +10,7 @@ mod control;
 mod error;
 mod frame;
 mod ident;
+mod multi;
 mod repr;
 mod scan;
 mod seq;
@@ -24,6 +25,7 @@ pub use frame::{
     PROTOCOL_1376_1, PW_LEN, START, UNITS_AT, checksum,
 };
 pub use ident::{Afn, Da, Dt};
+pub use multi::{Collector, Progress, SequenceError, response_seq};
 pub use repr::FrameRepr;
 pub use scan::{DEFAULT_MAX_FRAME, Found, Q1376_1, Scanner, scan};
 pub use seq::{Ec, Position, Seq, Tp};

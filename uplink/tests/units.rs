@@ -361,3 +361,55 @@ fn values_refuse_what_their_format_cannot_hold() {
             .is_err()
     );
 }
+
+#[test]
+fn archive_reply_split_over_frames_and_collected() {
+    use qgdw1376_1::unit::{List, MeterEntry, MeterProtocol};
+    use qgdw1376_1::{Collector, Progress, response_seq};
+    // 10 archive entries answered 4 per frame (AFN 0A F10): 3 frames to PSEQ 14.
+    let entries: Vec<MeterEntry> = (1..=10u16)
+        .map(|i| MeterEntry {
+            serial: i,
+            point: i,
+            port: 31,
+            baud: 0,
+            protocol: MeterProtocol::Dlt645_2007,
+            address: [i as u8, 0, 0, 0, 0, 0],
+            password: [0; 6],
+            tariffs: 4,
+            digits: 0b0101,
+            collector: [0; 6],
+            class: 0x11,
+        })
+        .collect();
+    let chunks: Vec<&[MeterEntry]> = entries.chunks(4).collect();
+    let mut frames = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let data = [Data::Archive(List::Items(chunk))];
+        let mut units = vec![0; group_len(&data)];
+        emit_group(&mut units, Da::P0, Dt::function(10).unwrap(), &data).unwrap();
+        let seq = response_seq(14, i, chunks.len(), false);
+        let r = FrameRepr::response(ADDR, Afn::QueryParameters, seq, &units);
+        frames.push(emit(&r));
+    }
+    let mut c = Collector::new();
+    let mut got = Vec::new();
+    let mut progress = Vec::new();
+    for f in &frames {
+        let r = FrameRepr::parse_bytes(f).unwrap();
+        progress.push(c.push(r.seq).unwrap());
+        for u in r.data_units() {
+            let Some(Data::Archive(l)) = u.unwrap().data().unwrap() else {
+                panic!()
+            };
+            got.extend(l.iter());
+        }
+    }
+    assert_eq!(
+        progress,
+        [Progress::More, Progress::More, Progress::Complete]
+    );
+    assert_eq!(got, entries);
+    assert_eq!(got[9].integer_digits(), 5);
+    assert_eq!(got[9].decimal_digits(), 2);
+}
