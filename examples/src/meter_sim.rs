@@ -11,6 +11,7 @@
 //! given [`Fault`]s. Frames are built and parsed with the `dlt645` crate; values are written in
 //! the formats of its catalogue.
 
+mod carrier;
 mod config;
 mod encode;
 mod meter;
@@ -22,6 +23,7 @@ use dlt645::{
 };
 use rs485_link::{Duration, Instant};
 
+pub use carrier::{SimClock, behind_carrier};
 pub use config::{Fault, FaultParseError, MeterConfig, SimConfig};
 pub use port::{SimHandle, spawn, spawn_on_port};
 

@@ -907,3 +907,32 @@ fn faults() {
         .collect();
     assert_eq!(answered, [false, false, true, false, false, true]);
 }
+
+#[test]
+fn meters_behind_a_carrier_module_answer_through_one_shared_simulator() {
+    use examples::meter_sim::{SimClock, behind_carrier};
+    use std::sync::{Arc, Mutex};
+    let sim = Arc::new(Mutex::new(bus()));
+    let clock: SimClock = Arc::new(|| at(HOUR));
+    let mut nodes = behind_carrier(&sim, &clock, |i| i as u8);
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes[2].address.0, addr(3).0);
+    assert_eq!((nodes[1].hops, nodes[1].phase), (1, 2));
+    let req = request(
+        addr(2),
+        Request::Read {
+            di: Di(0x0001_0000),
+        },
+    );
+    let reply = (nodes[1].responder)(&req).unwrap();
+    let r = SimReply {
+        from: addr(2),
+        delay: Duration::millis(0),
+        bytes: reply,
+    };
+    assert_eq!(items(&r).0, ["1002.20 kWh"]);
+    // A switch through the carrier changes the shared simulator's state.
+    let off = request(addr(2), switch(SwitchAction::Trip, pw()));
+    assert!((nodes[1].responder)(&off).is_some());
+    assert_eq!(sim.lock().unwrap().relay_open(addr(2)), Some(true));
+}
