@@ -413,3 +413,19 @@ fn archive_reply_split_over_frames_and_collected() {
     assert_eq!(got[9].integer_digits(), 5);
     assert_eq!(got[9].decimal_digits(), 2);
 }
+
+#[test]
+fn a_set_naming_no_pair_leaves_the_rest_raw() {
+    // DA FF 00 ("all points" in 2013 terminals) with F129: the walk cannot know the length.
+    let body = [0xFF, 0x00, 0x01, 0x10, 0x12, 0x34];
+    let units: Vec<_> = qgdw1376_1::Units::new(&body, Afn::Class1, Direction::Up, UNITS_AT)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(units.len(), 1);
+    assert_eq!(
+        (units[0].pn, units[0].fn_number, units[0].layout),
+        (0, 129, None)
+    );
+    assert_eq!(units[0].data, &[0x12, 0x34]);
+    assert_eq!(units[0].offset, UNITS_AT + 4);
+}

@@ -17,9 +17,9 @@ pub struct DataUnit<'a> {
     pub da: Da,
     /// The DT of its group.
     pub dt: Dt,
-    /// Its point, 0–2040.
+    /// Its point, 0–2040 (0 also when DA names no point).
     pub pn: u16,
-    /// Its Fn.
+    /// Its Fn (0 when DT names none).
     pub fn_number: u16,
     /// Offset of `data` in the frame.
     pub offset: usize,
@@ -175,7 +175,25 @@ impl<'a> Iterator for Units<'a> {
                 }));
             };
             self.pos += 4;
-            self.group = Some(Group::new(Da { da1, da2 }, Dt { dt1, dt2 }));
+            let (da, dt) = (Da { da1, da2 }, Dt { dt1, dt2 });
+            let g = Group::new(da, dt);
+            if g.n_pn == 0 || g.n_fn == 0 {
+                // A set naming no (pn, Fn) pair (DA2 = 0 with DA1 ≠ 0, which 2013 terminals
+                // use for "all points", or DT1 = 0): how much data follows is unknown.
+                self.done = true;
+                return Some(Ok(DataUnit {
+                    afn: self.afn,
+                    dir: self.dir,
+                    da,
+                    dt,
+                    pn: 0,
+                    fn_number: dt.functions().next().unwrap_or(0),
+                    offset: self.base + self.pos,
+                    data: self.body.get(self.pos..).unwrap_or(&[]),
+                    layout: None,
+                }));
+            }
+            self.group = Some(g);
         }
     }
 }
