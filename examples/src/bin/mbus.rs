@@ -1,20 +1,48 @@
-//! `mbus`: decode wired M-Bus telegrams (EN 13757-2 long frames, EN 13757-3 application
-//! layer).
+//! `mbus`: a wired M-Bus master on a serial port (scan, read, set address) and a decoder of
+//! telegrams (EN 13757-2 link layer, EN 13757-3 application layer).
 //!
 //! ```text
 //! mbus decode HEX...                        the arguments joined form one frame; JSON out
 //! mbus decode --format libmbus-xml HEX...   libmbus's normalized XML, byte for byte
+//! mbus scan --port DEV [--first N] [--last M]          SND_NKE to primary 0..=250
+//! mbus scan-secondary --port DEV [--mask HEX16]        wildcard narrowing of secondary addresses
+//! mbus read --port DEV --addr A [--no-reset] [--max-telegrams N]
+//!                                           every telegram of a slave (A: 0..=250, 254, or
+//!                                           a 16-hex-digit secondary address)
+//! mbus set-address --port DEV --addr A --new N [--force]
 //! ```
+//!
+//! Port options: `--baud B` (default 2400, 8E1), `--margin-ms MS` added to every receive
+//! timeout, presets `--usb` (150 ms, USB converters) and `--gateway` (2000 ms, TCP gateways),
+//! `--retries N`, `--echo` (the converter echoes our request), `--json` (one JSON object on
+//! stdout instead of a table), `--quiet` (no progress). Scans report progress on stderr: a
+//! line rewritten in place on a terminal, plain lines otherwise.
+//!
+//! Secondary addresses are written as libmbus writes them: the 8 ID digits, then the
+//! manufacturer (2 bytes as sent, LSB first), version and medium bytes in hex.
 //!
 //! JSON keeps values exact: an integer mantissa and a power-of-ten exponent (plus a decimal
 //! string), never a float, except for records sent as IEEE reals.
 //!
-//! Exit status: 0 when the telegram decoded completely, 1 on invalid input (bad hex, a frame
-//! that fails its checks, an undecodable header or record; the message goes to stderr, and
-//! JSON output still shows the records before a broken one), 2 on a usage error.
+//! Exit status: 0 on success; 1 on invalid input (bad hex, a frame that fails its checks, an
+//! undecodable header or record; the message goes to stderr, and JSON output still shows the
+//! records before a broken one) or a port that cannot be opened or fails; 2 on a usage error;
+//! 3 when the slave does not answer; 4 when the answer is garbled (a collision).
 
+#[path = "mbus/args.rs"]
+mod args;
+#[path = "mbus/bus.rs"]
+mod bus;
+#[path = "mbus/commands.rs"]
+mod commands;
 #[path = "mbus/json.rs"]
 mod json;
+#[path = "mbus/progress.rs"]
+mod progress;
+#[path = "mbus/secondary.rs"]
+mod secondary;
+#[path = "mbus/table.rs"]
+mod table;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,7 +52,15 @@ use wired_mbus::app::UserData;
 use wired_mbus::app::libmbus::write_user_data;
 
 const USAGE: &str = "usage: mbus decode HEX...
-       mbus decode --format json|libmbus-xml HEX...";
+       mbus decode --format json|libmbus-xml HEX...
+       mbus scan --port DEV [--first N] [--last M] [PORT OPTIONS]
+       mbus scan-secondary --port DEV [--mask HEX16] [PORT OPTIONS]
+       mbus read --port DEV --addr A [--no-reset] [--max-telegrams N] [PORT OPTIONS]
+       mbus set-address --port DEV --addr A --new N [--force] [PORT OPTIONS]
+A: a primary address 0..=250 (254: the only slave on the line) or a secondary address as
+   16 hex digits (ID digits, then manufacturer, version, medium bytes as sent; F = any)
+PORT OPTIONS: --baud B (2400) --margin-ms MS --usb --gateway --retries N --echo --json --quiet
+exit: 0 ok, 1 error, 2 usage, 3 no reply, 4 garbled reply (collision)";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
@@ -41,8 +77,22 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    if cmd != "decode" {
-        return usage();
+    let port_command: Option<fn(&args::Options) -> ExitCode> = match cmd.as_str() {
+        "decode" => None,
+        "scan" => Some(commands::scan),
+        "scan-secondary" => Some(commands::scan_secondary),
+        "read" => Some(commands::read),
+        "set-address" => Some(commands::set_address),
+        _ => return usage(),
+    };
+    if let Some(run) = port_command {
+        return match args::parse(rest) {
+            Ok(options) => run(&options),
+            Err(e) => {
+                eprintln!("mbus {cmd}: {e}");
+                usage()
+            }
+        };
     }
     let mut format = Format::Json;
     if let Some((flag, tail)) = rest.split_first()
