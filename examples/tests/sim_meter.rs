@@ -936,3 +936,43 @@ fn meters_behind_a_carrier_module_answer_through_one_shared_simulator() {
     assert!((nodes[1].responder)(&off).is_some());
     assert_eq!(sim.lock().unwrap().relay_open(addr(2)), Some(true));
 }
+
+#[test]
+fn load_curve_latest_blocks() {
+    // 0x11 with L = 5 (DI + count): the most recent records, aligned to the 15-minute grid.
+    let mut sim = bus();
+    let r = sim
+        .handle(
+            &request(
+                addr(1),
+                Request::ReadBlocks {
+                    di: Di(0x0610_0300),
+                    count: 0x04,
+                },
+            ),
+            at(HOUR + 5 * 60_000),
+        )
+        .unwrap();
+    let (v, follow) = items(&r);
+    assert!(!follow);
+    assert_eq!(
+        v,
+        [
+            "2026-01-01 00:15",
+            "2.2000 kW",
+            "2.2000 kW",
+            "2.2000 kW",
+            "2.2000 kW"
+        ]
+    );
+    // A count of zero, or a DI that is no curve: no data.
+    for (di, count) in [(0x0610_0300, 0x00), (0x0001_0000, 0x04)] {
+        let r = sim
+            .handle(
+                &request(addr(1), Request::ReadBlocks { di: Di(di), count }),
+                at(HOUR),
+            )
+            .unwrap();
+        assert_eq!(error(&r), ErrorWord::V2007(Err2007::NO_DATA));
+    }
+}
