@@ -123,10 +123,10 @@ impl MbusSim {
         std::mem::take(&mut self.log)
     }
 
-    /// Answer one request frame received at `now` (simulated time does not change what an
-    /// M-Bus slave says here, only when: the reply's delay).
-    pub fn handle(&mut self, request: &[u8], now: Instant) -> Option<MbusReply> {
-        let _ = now;
+    /// Answer one request frame received at simulated `_now` (time does not change what these
+    /// slaves say, only when: the reply's delay; the parameter keeps the same shape as
+    /// [`MeterSim::handle`](crate::meter_sim::MeterSim::handle)).
+    pub fn handle(&mut self, request: &[u8], _now: Instant) -> Option<MbusReply> {
         let frame = match Frame::new_checked(request) {
             Ok(f) => f,
             Err(e) => {

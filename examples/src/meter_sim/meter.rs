@@ -520,6 +520,8 @@ impl Meter {
             }
             _ => match di.0 {
                 0xC010 | 0xC011 => vec![Sample::Time(self.clock_s(ms))],
+                // The 1997 status word's bits are not simulated (the notes name no relay bit
+                // in it): all clear.
                 0xC020 => vec![Sample::Status(0)],
                 0xC032 => vec![Sample::Digits(self.address.number().ok_or(bad)?)],
                 _ => return self.stored.get(&u32::from(di.0)).cloned().ok_or(bad),
