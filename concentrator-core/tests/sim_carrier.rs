@@ -159,3 +159,54 @@ fn clock_sync_through_the_module() {
         outcome: concentrator_core::Outcome::Done
     }));
 }
+
+#[test]
+fn router_led_round_answers_the_module_and_reports_the_silent_meter() {
+    let mut bus = carrier_bus(600, 6, 0);
+    bus.router_led = true;
+    bus.meters[4].fault = sim::Fault::Silent;
+    let mut sim = Sim::new(9, epoch(), vec![bus]);
+    // Start-up (the module's own first walk finds nothing to read), then a daily round of
+    // two-step items (freeze time, then the frozen energy block).
+    assert!(sim.run_for(120_000));
+    assert_eq!(sim.buses[0].router_rounds, 1);
+    sim.engine.start_round(Task::DailyFrozen);
+    assert!(sim.run_until(3_600_000, |s| {
+        s.events
+            .iter()
+            .any(|e| matches!(e.1.kind, EventKind::RoundStats { channel: None, .. }))
+    }));
+    assert_eq!(sim.buses[0].router_rounds, 2);
+    let frozen: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|e| match e.1.kind {
+            EventKind::Reading(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    // Five meters × (total + 4 tariffs), each with its freeze time as meter time.
+    assert_eq!(frozen.len(), 25);
+    assert!(
+        frozen
+            .iter()
+            .all(|r| r.meter_time.is_some() && r.quality == Quality::Good)
+    );
+    let offline: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|e| match e.1.kind {
+            EventKind::Alarm(concentrator_core::Alarm::MeterOffline { meter, .. }) => Some(meter),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(offline, vec![5]);
+    assert!(sim.events.iter().any(|e| e.1.kind
+        == EventKind::RoundStats {
+            task: Task::DailyFrozen,
+            channel: None,
+            meters: 6,
+            read: 5,
+            failed: 1
+        }));
+}

@@ -4,13 +4,15 @@
 use qgdw1376_2::Address as PlcAddress;
 use qgdw1376_2::session::{Event as SessionEvent, Op, Session};
 use qgdw1376_2::unit::protocol::Protocol as PlcProtocol;
+use qgdw1376_2::unit::report::RouteStatus;
 
-use super::{Concentrator, Job, Round, Transmit, Txn, TxnState, Work, add_ms, request_of};
+use super::round::round_item;
+use super::{Asked, Concentrator, Job, Round, Transmit, Txn, TxnState, Work, add_ms, request_of};
 use crate::archive::MeterAddress;
 use crate::channel::ChannelId;
-use crate::event::{Alarm, Event, EventKind, Outcome};
+use crate::event::{Alarm, Event, EventKind, Outcome, Task};
 use crate::item::Protocol;
-use crate::mapping::{Decoded, Reply};
+use crate::mapping::{Decoded, Next, Reply, Request};
 use crate::store::Store;
 use crate::time::{Instant, WallClock};
 
@@ -94,6 +96,15 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 {
                     self.end_txn(ci, now);
                 }
+                SessionEvent::RouterAsks { meter, .. } => self.router_asks(ci, meter.0, now),
+                SessionEvent::MeterData {
+                    meter: Some(meter),
+                    frame,
+                    ..
+                } => self.router_data(meter.0, &frame, now),
+                SessionEvent::RouteStatus(RouteStatus::ReadingFinished) => {
+                    self.router_finished(ci, now)
+                }
                 // The module is not in service (start-up failed, or it went silent or restarted
                 // and start-up begins again): the work queued for it cannot be done now.
                 SessionEvent::InitFailed { .. }
@@ -117,6 +128,9 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             .and_then(|ch| ch.commands.pop_front())
         {
             self.finish_command(&job, Outcome::NoAnswer, at);
+        }
+        if self.carrier.as_ref().is_some_and(|c| c.router_led) {
+            self.router_finished(ci, now);
         }
         loop {
             let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
@@ -206,6 +220,19 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if !session.is_ready() {
             return None;
         }
+        let router_led = self.carrier.as_ref().is_some_and(|c| c.router_led);
+        if router_led {
+            self.router_start(ci, now);
+            if let Some(len) = self
+                .carrier
+                .as_mut()
+                .and_then(|c| c.session.as_mut())
+                .and_then(|s| s.poll_transmit(buf))
+            {
+                self.counters.requests += 1;
+                return Some(Transmit { channel, len, baud });
+            }
+        }
         let ch = self.channels.get_mut(ci)?.as_mut()?;
         if ch.guard_until > now.ticks() {
             return None;
@@ -240,7 +267,12 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 return None;
             }
             None => {
-                let (job, in_round) = self.next_job(ci, now)?;
+                // Router-led: the module drives the round; only commands go out from here.
+                let (job, in_round) = if router_led {
+                    (ch.commands.pop_front()?, false)
+                } else {
+                    self.next_job(ci, now)?
+                };
                 let ch = self.channels.get_mut(ci)?.as_mut()?;
                 ch.txn = Some(Txn {
                     job,
@@ -330,5 +362,240 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         let len = len?;
         self.counters.requests += 1;
         Some(Transmit { channel, len, baud })
+    }
+
+    // ----- router-led rounds ---------------------------------------------------------------
+
+    /// Router-led: when the channel has a round (pending or current) and the module is in
+    /// service, restart the module's reading round (AFN 12 F1) and count progress from zero.
+    fn router_start(&mut self, ci: usize, now: Instant) {
+        let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(c) = self.carrier.as_mut() else {
+            return;
+        };
+        if c.router_round || !c.session.as_ref().is_some_and(Session::is_ready) {
+            return;
+        }
+        if ch.round.is_none() {
+            let Some(task) = ch.pending.pop_front() else {
+                return;
+            };
+            ch.round = Some(Round {
+                task,
+                next_slot: 0,
+                cur: None,
+                broadcast_done: true,
+                meters: 0,
+                read: 0,
+                failed: 0,
+            });
+        }
+        let restarted = c
+            .session
+            .as_mut()
+            .is_some_and(|s| s.routing(Op::RestartRouting, now).is_ok());
+        if restarted {
+            c.router_round = true;
+            c.asked = None;
+            c.progress.fill(0);
+        }
+    }
+
+    /// The round's task on channel `ci` while a router-led round runs.
+    fn router_task(&self, ci: usize) -> Option<Task> {
+        let c = self.carrier.as_ref()?;
+        if !c.router_round {
+            return None;
+        }
+        Some(self.channels.get(ci)?.as_ref()?.round?.task)
+    }
+
+    /// The module asks what to read at `address` (AFN 14 F1): the next item of the round
+    /// for that meter, or "done" when it has none (or is not ours, or no round runs).
+    fn router_asks(&mut self, ci: usize, address: [u8; 6], now: Instant) {
+        let task = self.router_task(ci);
+        let found = self.slot_by_address(ci, address);
+        let mut frame = [0u8; 64];
+        let mut answer: Option<(usize, Asked)> = None;
+        if let (Some(task), Some(slot)) = (task, found)
+            && let Some(meter) = self.archive.slot(slot).copied()
+            && let Some(c) = self.carrier.as_ref()
+        {
+            let idx = c.progress.get(slot).copied().unwrap_or(u8::MAX);
+            // A multi-step item or follow-up in progress for this meter continues.
+            let asked = match c.asked {
+                Some(a) if a.slot == slot => Some(a),
+                _ => round_item(task, &meter, idx).map(|item| Asked {
+                    slot,
+                    meter,
+                    item,
+                    step: 0,
+                    seq: 0,
+                    carry: None,
+                    counter: 0,
+                }),
+            };
+            if let Some(a) = asked {
+                let req = Request::Read {
+                    item: a.item,
+                    step: a.step,
+                    seq: a.seq,
+                };
+                if let Some(n) = crate::map_dlt645::build_frame(&meter, &req, &mut frame) {
+                    answer = Some((n, a));
+                }
+            }
+        }
+        let Some(c) = self.carrier.as_mut() else {
+            return;
+        };
+        let Some(session) = c.session.as_mut() else {
+            return;
+        };
+        match answer {
+            Some((n, a)) => {
+                c.asked = Some(a);
+                let _ = session.answer_read(frame.get(..n), false, now);
+            }
+            None => {
+                let _ = session.answer_read(None, true, now);
+            }
+        }
+    }
+
+    fn slot_by_address(&self, ci: usize, address: [u8; 6]) -> Option<usize> {
+        (0..N).find(|&s| {
+            self.archive.slot(s).is_some_and(|m| {
+                usize::from(m.channel.0) == ci && m.address == MeterAddress::Dlt645(address)
+            })
+        })
+    }
+
+    /// The module reports a meter's reply (AFN 06 F2) to what it was told to read.
+    fn router_data(&mut self, address: [u8; 6], frame: &[u8], now: Instant) {
+        let Some(c) = self.carrier.as_mut() else {
+            return;
+        };
+        let Some(a) = c
+            .asked
+            .filter(|a| a.meter.address == MeterAddress::Dlt645(address))
+        else {
+            return;
+        };
+        let req = Request::Read {
+            item: a.item,
+            step: a.step,
+            seq: a.seq,
+        };
+        let mut decoded = Decoded {
+            carry: a.carry,
+            counter: a.counter,
+            ..Decoded::default()
+        };
+        let reply = crate::map_dlt645::interpret(&a.meter, &req, frame, &mut decoded);
+        let at = self.clock.now(now);
+        let Some(c) = self.carrier.as_mut() else {
+            return;
+        };
+        let item_done = match reply {
+            Reply::Answered(Next::Step(step)) => {
+                c.asked = Some(Asked {
+                    step,
+                    seq: 0,
+                    carry: decoded.carry,
+                    counter: 0,
+                    ..a
+                });
+                false
+            }
+            Reply::Answered(Next::FollowUp(seq)) if seq <= super::MAX_FOLLOW_UPS => {
+                c.asked = Some(Asked {
+                    seq,
+                    carry: decoded.carry,
+                    counter: decoded.counter,
+                    ..a
+                });
+                false
+            }
+            Reply::Answered(_) | Reply::MeterError(_) => true,
+            // Not an answer to what was asked: the module will ask again.
+            Reply::Ignore => return,
+        };
+        if item_done {
+            c.asked = None;
+            if let Some(p) = c.progress.get_mut(a.slot) {
+                *p = p.saturating_add(1);
+            }
+        }
+        match reply {
+            Reply::Answered(_) => self.emit_readings(&a.meter, a.item, &decoded, at),
+            Reply::MeterError(code) => self.emit(Event {
+                at,
+                kind: EventKind::Reading(crate::event::Reading {
+                    meter: a.meter.archive_no,
+                    item: a.item,
+                    part: 0,
+                    value: crate::value::Value::Missing,
+                    meter_time: None,
+                    read_at: at,
+                    quality: crate::value::Quality::MeterError(code),
+                }),
+            }),
+            Reply::Ignore => {}
+        }
+    }
+
+    /// The module finished its reading round (AFN 06 F3), or stopped: the channel's round
+    /// ends; meters with items left are failed and reported.
+    fn router_finished(&mut self, ci: usize, now: Instant) {
+        let Some(task) = self.router_task(ci) else {
+            return;
+        };
+        let at = self.clock.now(now);
+        let mut round = Round {
+            task,
+            next_slot: N,
+            cur: None,
+            broadcast_done: true,
+            meters: 0,
+            read: 0,
+            failed: 0,
+        };
+        for slot in 0..N {
+            let Some(meter) = self.archive.slot(slot).copied() else {
+                continue;
+            };
+            if usize::from(meter.channel.0) != ci || round_item(task, &meter, 0).is_none() {
+                continue;
+            }
+            round.meters += 1;
+            let done = self
+                .carrier
+                .as_ref()
+                .and_then(|c| c.progress.get(slot).copied())
+                .unwrap_or(0);
+            if round_item(task, &meter, done).is_none() {
+                round.read += 1;
+            } else {
+                round.failed += 1;
+                self.emit(Event {
+                    at,
+                    kind: EventKind::Alarm(Alarm::MeterOffline {
+                        meter: meter.archive_no,
+                        channel: meter.channel,
+                    }),
+                });
+            }
+        }
+        if let Some(c) = self.carrier.as_mut() {
+            c.router_round = false;
+            c.asked = None;
+        }
+        if let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) {
+            ch.round = None;
+        }
+        self.round_finished(ci, round, now);
     }
 }

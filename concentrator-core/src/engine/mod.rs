@@ -190,6 +190,26 @@ struct Carrier<const N: usize> {
     archive_dirty: bool,
     /// The module read carrying the channel's transaction.
     read: Option<ReadId>,
+    /// Router-led reading: the module walks its nodes and asks what to read (AFN 14 F1).
+    router_led: bool,
+    /// Router-led: the module's reading round was (re)started for the channel's round.
+    router_round: bool,
+    /// Router-led: items of the current round answered per archive slot.
+    progress: [u8; N],
+    /// Router-led: what the module was last told to read, and at which meter.
+    asked: Option<Asked>,
+}
+
+/// Router-led: the request handed to the module for one meter.
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    slot: usize,
+    meter: Meter,
+    item: Item,
+    step: u8,
+    seq: u8,
+    carry: Option<DateTime>,
+    counter: u16,
 }
 
 /// Counters of things the engine dropped or cut short, for diagnostics.
@@ -297,8 +317,28 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             session: None,
             archive_dirty: true,
             read: None,
+            router_led: false,
+            router_round: false,
+            progress: [0; N],
+            asked: None,
         });
         Ok(())
+    }
+
+    /// Switches the carrier channel's scheduled rounds to router-led reading: the module walks
+    /// its node list and asks for each meter what to read (AFN 14 F1); the engine answers with
+    /// the round's next item for that meter and takes the replies the module reports (AFN 06
+    /// F2). The round ends when the module reports its reading round finished (AFN 06 F3);
+    /// meters not fully read by then are failed and reported. Commands stay
+    /// concentrator-led. Returns false when there is no carrier channel.
+    pub fn set_router_led(&mut self, on: bool) -> bool {
+        match self.carrier.as_mut() {
+            Some(c) => {
+                c.router_led = on;
+                true
+            }
+            None => false,
+        }
     }
 
     fn insert_channel(&mut self, id: ChannelId, cfg: ChannelConfig) -> Result<(), ChannelError> {
@@ -915,23 +955,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             return;
         };
         if let Work::Read { item, .. } = work {
-            for p in &decoded.parts {
-                self.emit(Event {
-                    at,
-                    kind: EventKind::Reading(Reading {
-                        meter: meter.archive_no,
-                        item,
-                        part: p.part,
-                        value: p.value,
-                        meter_time: match item {
-                            Item::FrozenDay { .. } => decoded.carry,
-                            _ => None,
-                        },
-                        read_at: at,
-                        quality: p.quality,
-                    }),
-                });
-            }
+            self.emit_readings(&meter, item, &decoded, at);
         }
         let next_txn = match next {
             Next::Step(step) => Some(Txn {
@@ -987,6 +1011,27 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             }
         }
         self.job_done(&txn, work, meter, Outcome::Done, at);
+    }
+
+    /// Reports the values of one answered step as readings.
+    fn emit_readings(&mut self, meter: &Meter, item: Item, decoded: &Decoded, at: DateTime) {
+        for p in &decoded.parts {
+            self.emit(Event {
+                at,
+                kind: EventKind::Reading(Reading {
+                    meter: meter.archive_no,
+                    item,
+                    part: p.part,
+                    value: p.value,
+                    meter_time: match item {
+                        Item::FrozenDay { .. } => decoded.carry,
+                        _ => None,
+                    },
+                    read_at: at,
+                    quality: p.quality,
+                }),
+            });
+        }
     }
 
     fn mark_set_clock(&mut self, ci: usize, slot: u16) {

@@ -20,7 +20,7 @@ pub(super) const fn task_index(task: Task) -> usize {
 }
 
 /// The `idx`-th item a round of `task` reads from `meter`.
-fn round_item(task: Task, meter: &Meter, idx: u8) -> Option<Item> {
+pub(super) fn round_item(task: Task, meter: &Meter, idx: u8) -> Option<Item> {
     let supported = |item: Item| mapping::supports(meter.protocol, item);
     match task {
         Task::LoadCurve => CURVE_ITEMS

@@ -208,12 +208,17 @@ pub(crate) fn drive(data: &[u8]) -> Report {
                     assert!(d.accepted.insert(id, 0).is_none());
                 }
             }
-            4 => d.engine.start_round(match arg % 4 {
-                0 => Task::LoadCurve,
-                1 => Task::DailyFrozen,
-                2 => Task::Monthly,
-                _ => Task::ClockSync,
-            }),
+            4 => {
+                if arg & 0x80 != 0 {
+                    d.engine.set_router_led(arg & 0x40 != 0);
+                }
+                d.engine.start_round(match arg % 4 {
+                    0 => Task::LoadCurve,
+                    1 => Task::DailyFrozen,
+                    2 => Task::Monthly,
+                    _ => Task::ClockSync,
+                })
+            }
             5 => {
                 let no = u16::from(arg % 9);
                 if d.engine.remove_meter(no).is_err()

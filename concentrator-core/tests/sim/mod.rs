@@ -198,6 +198,11 @@ pub(crate) fn mbus_bus(n: usize, split: bool, loss: u64) -> Bus {
             .collect(),
         nodes: Vec::new(),
         relayed: 0,
+        router_led: false,
+        router_at: None,
+        router_wait: RouterWait::Idle,
+        module_seq: 0,
+        router_rounds: 0,
         loss,
     }
 }
@@ -212,6 +217,13 @@ pub(crate) struct Bus {
     pub(crate) nodes: Vec<[u8; 6]>,
     /// Carrier module: reads relayed (AFN 13 F1 answered).
     pub(crate) relayed: u32,
+    /// Carrier module: walks its nodes and asks what to read (router-led).
+    pub(crate) router_led: bool,
+    router_at: Option<usize>,
+    router_wait: RouterWait,
+    module_seq: u8,
+    /// Carrier module: router-led walks finished.
+    pub(crate) router_rounds: u32,
     /// Percent of exchanges lost (request or reply never arrives).
     pub(crate) loss: u64,
 }
@@ -326,6 +338,7 @@ impl Sim {
                 engine
                     .add_carrier(ChannelId(i as u8), bus.line, config)
                     .unwrap();
+                engine.set_router_led(bus.router_led);
                 continue;
             }
             engine
@@ -565,40 +578,16 @@ impl Sim {
         use qgdw1376_2::unit::protocol::Protocol as P;
         use qgdw1376_2::unit::query::{DelaySupport, Medium, RunMode, VendorInfo};
         use qgdw1376_2::unit::read::MonitorReply;
+        use qgdw1376_2::unit::read::{MeterData, ReadFlag};
         use qgdw1376_2::unit::route::NodeCount;
         use qgdw1376_2::unit::time::Date;
-        use qgdw1376_2::{
-            AddressField, Afn, CommMode, Control, DataUnit, Direction, Dt, Edition, FrameRepr,
-            Info, InfoUp, R1,
-        };
+        use qgdw1376_2::{Afn, DataUnit, Edition, FrameRepr};
         let Ok(down) = FrameRepr::parse_bytes(bytes, Edition::V2013) else {
             return;
         };
         let seq = down.info.seq();
         let up = |node: Option<qgdw1376_2::Address>, afn: Afn, f: u16, unit: DataUnit<'_>| {
-            let repr = FrameRepr {
-                edition: Edition::V2013,
-                control: Control {
-                    direction: Direction::Up,
-                    prm: false,
-                    mode: CommMode::Broadband,
-                },
-                info: Info::Up(InfoUp {
-                    r1: R1 {
-                        slave_node: node.is_some(),
-                        ..R1::default()
-                    },
-                    seq,
-                    ..InfoUp::default()
-                }),
-                address: node.map(|n| AddressField::new(n, CARRIER_MASTER)),
-                afn,
-                dt: Dt::single(f).unwrap(),
-                unit,
-            };
-            let mut out = vec![0; repr.buffer_len()];
-            repr.emit(&mut out).unwrap();
-            out
+            module_frame(false, seq, node, afn, f, unit)
         };
         let confirm = || {
             up(
@@ -712,6 +701,83 @@ impl Sim {
                     }),
                 )
             }
+            // AFN 12 F1: (re)start routing. A router-led module then walks its nodes.
+            (Afn::RouteControl, Some(1), _) => {
+                let bus = &mut self.buses[usize::from(channel)];
+                if bus.router_led && !bus.nodes.is_empty() {
+                    bus.router_at = Some(0);
+                    bus.router_wait = RouterWait::Answer;
+                    let node = qgdw1376_2::Address(bus.nodes[0]);
+                    let ask = self.module_ask(channel, node, 0);
+                    let line = self.buses[usize::from(channel)].line;
+                    self.deliver_stream(heard + 200, line, channel, ask);
+                }
+                confirm()
+            }
+            // AFN 14 F1 down: the concentrator's answer to "what shall I read at this meter".
+            (Afn::RouteRead, Some(1), DataUnit::ReadAnswer(a)) => {
+                let bus = &mut self.buses[usize::from(channel)];
+                let Some(i) = bus.router_at else { return };
+                let node = bus.nodes[i];
+                if a.flag == ReadFlag::Send {
+                    let index = bus.meters.iter().position(|x| x.address == node);
+                    let mut answer = Vec::new();
+                    if let (Some(m), false) = (index, lost) {
+                        delay = 300 + (m as u64 % 4) * 500;
+                        let wall = self.epoch.add_seconds((heard / 1000) as i64).unwrap();
+                        let meter = &mut bus.meters[m];
+                        meter.heard += 1;
+                        if meter.fault != Fault::Silent
+                            && let Ok(f) = Frame::new_checked(a.frame)
+                            && let Ok(repr) = Repr::parse(&f)
+                        {
+                            let mut out = [0u8; 300];
+                            if let Some(n) = meter_answer(meter, &repr, wall, &mut out) {
+                                answer = out[..n].to_vec();
+                            }
+                        }
+                    }
+                    bus.relayed += 1;
+                    if answer.is_empty() {
+                        // The meter did not answer: the module gives up on it and moves on.
+                        return self.module_next_node(channel, heard + delay);
+                    }
+                    bus.router_wait = RouterWait::DataConfirm;
+                    bus.module_seq = bus.module_seq.wrapping_add(1);
+                    let data = module_frame(
+                        true,
+                        bus.module_seq,
+                        Some(qgdw1376_2::Address(node)),
+                        Afn::Report,
+                        2,
+                        DataUnit::MeterData(MeterData {
+                            index: i as u16 + 1,
+                            protocol: P::Dlt645_2007,
+                            transit_s: 1,
+                            frame: &answer,
+                        }),
+                    );
+                    let line = bus.line;
+                    self.deliver_stream(heard + delay, line, channel, data);
+                    return;
+                }
+                return self.module_next_node(channel, heard + 50);
+            }
+            // AFN 00 F1 down: the concentrator confirms our report.
+            (Afn::Confirm, Some(1), _) => {
+                let bus = &mut self.buses[usize::from(channel)];
+                if bus.router_wait == RouterWait::DataConfirm
+                    && let Some(i) = bus.router_at
+                {
+                    // Ask the same meter again: it may need more items.
+                    bus.router_wait = RouterWait::Answer;
+                    let node = qgdw1376_2::Address(bus.nodes[i]);
+                    let ask = self.module_ask(channel, node, i);
+                    let line = self.buses[usize::from(channel)].line;
+                    self.deliver_stream(heard + 50, line, channel, ask);
+                }
+                return;
+            }
             // AFN 05 F3: broadcast the frame to every node; meters take a time within ±5 min.
             (Afn::Control, Some(3), DataUnit::Broadcast(pf)) => {
                 let wall = self.epoch.add_seconds((heard / 1000) as i64).unwrap();
@@ -749,6 +815,54 @@ impl Sim {
         };
         let start = heard + delay;
         self.deliver_stream(start, line, channel, reply);
+    }
+
+    /// The module asks what to read at node `i` (AFN 14 F1 up).
+    fn module_ask(&mut self, channel: u8, node: qgdw1376_2::Address, i: usize) -> Vec<u8> {
+        use qgdw1376_2::unit::read::ReadRequest;
+        let bus = &mut self.buses[usize::from(channel)];
+        bus.module_seq = bus.module_seq.wrapping_add(1);
+        module_frame(
+            true,
+            bus.module_seq,
+            Some(node),
+            qgdw1376_2::Afn::RouteRead,
+            1,
+            qgdw1376_2::DataUnit::ReadRequest(ReadRequest {
+                phase: 1,
+                address: node,
+                index: i as u16 + 1,
+            }),
+        )
+    }
+
+    /// The module moves to its next node, or reports its reading round finished.
+    fn module_next_node(&mut self, channel: u8, at: u64) {
+        use qgdw1376_2::unit::report::RouteStatus;
+        let bus = &mut self.buses[usize::from(channel)];
+        let Some(i) = bus.router_at else { return };
+        let line = bus.line;
+        if i + 1 < bus.nodes.len() {
+            bus.router_at = Some(i + 1);
+            bus.router_wait = RouterWait::Answer;
+            let node = qgdw1376_2::Address(bus.nodes[i + 1]);
+            let ask = self.module_ask(channel, node, i + 1);
+            self.deliver_stream(at, line, channel, ask);
+        } else {
+            bus.router_at = None;
+            bus.router_wait = RouterWait::Idle;
+            bus.router_rounds += 1;
+            bus.module_seq = bus.module_seq.wrapping_add(1);
+            let done = module_frame(
+                true,
+                bus.module_seq,
+                None,
+                qgdw1376_2::Afn::Report,
+                3,
+                qgdw1376_2::DataUnit::RouteStatus(RouteStatus::ReadingFinished),
+            );
+            self.deliver_stream(at, line, channel, done);
+        }
     }
 
     /// An M-Bus slave's answer to a request (FCB rules of EN 13757-2 §5.7.7).
@@ -1046,8 +1160,61 @@ pub(crate) fn rs485_bus(first: u64, n: usize, loss: u64) -> Bus {
         slaves: Vec::new(),
         nodes: Vec::new(),
         relayed: 0,
+        router_led: false,
+        router_at: None,
+        router_wait: RouterWait::Idle,
+        module_seq: 0,
+        router_rounds: 0,
         loss,
     }
+}
+
+/// Where a router-led module is in its walk over the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouterWait {
+    /// Not walking.
+    Idle,
+    /// Asked the concentrator what to read (AFN 14 F1), waiting for the answer.
+    Answer,
+    /// Reported meter data (AFN 06 F2), waiting for the confirmation.
+    DataConfirm,
+}
+
+/// A frame from the carrier module (up): an answer (`prm` false) or its own report.
+fn module_frame(
+    prm: bool,
+    seq: u8,
+    node: Option<qgdw1376_2::Address>,
+    afn: qgdw1376_2::Afn,
+    f: u16,
+    unit: qgdw1376_2::DataUnit<'_>,
+) -> Vec<u8> {
+    use qgdw1376_2::{
+        AddressField, CommMode, Control, Direction, Dt, Edition, FrameRepr, Info, InfoUp, R1,
+    };
+    let repr = FrameRepr {
+        edition: Edition::V2013,
+        control: Control {
+            direction: Direction::Up,
+            prm,
+            mode: CommMode::Broadband,
+        },
+        info: Info::Up(InfoUp {
+            r1: R1 {
+                slave_node: node.is_some(),
+                ..R1::default()
+            },
+            seq,
+            ..InfoUp::default()
+        }),
+        address: node.map(|n| AddressField::new(n, CARRIER_MASTER)),
+        afn,
+        dt: Dt::single(f).unwrap(),
+        unit,
+    };
+    let mut out = vec![0; repr.buffer_len()];
+    repr.emit(&mut out).unwrap();
+    out
 }
 
 /// The concentrator's address as the carrier module's master node.
