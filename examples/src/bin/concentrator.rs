@@ -241,7 +241,11 @@ fn human(a: &Json) -> String {
         }
     }
     if let Some(r) = a.get("result") {
-        let s = |k: &str| r.get(k).map(ToString::to_string).unwrap_or_default();
+        let s = |k: &str| match r.get(k) {
+            Some(Json::String(v)) => v.clone(),
+            Some(v) => v.to_string(),
+            None => String::new(),
+        };
         match r.get("kind").and_then(Json::as_str) {
             Some("round_stats") => out.push_str(&format!(
                 "round {}: {} meters, {} read, {} failed\n",

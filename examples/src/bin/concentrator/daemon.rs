@@ -41,7 +41,7 @@ impl SystemClock {
 }
 
 /// Seconds since 2000-01-01 00:00:00 UTC, now.
-fn system_secs_since_2000() -> i64 {
+pub(crate) fn system_secs_since_2000() -> i64 {
     let unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
