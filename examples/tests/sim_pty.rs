@@ -276,3 +276,34 @@ fn mbus_readout_and_secondary_selection_on_a_pty() {
         0x1111_1111
     );
 }
+
+#[test]
+fn the_simulator_outlives_a_program_that_closes_and_reopens_the_device() {
+    // A daemon killed and restarted: every slave descriptor closes for a while.
+    let pty = Pty::open().unwrap();
+    let path = pty.slave_path().to_string();
+    let Pty { master, slave, .. } = pty;
+    let sim = MeterSim::new(SimConfig::new(vec![MeterConfig::new(
+        addr(1),
+        Edition::V2007,
+    )]));
+    let handle = meter_sim::spawn(master, LINE, sim, quiet());
+    drop(slave);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for _ in 0..2 {
+        let uart = SerialUart::open(&path, &LINE).unwrap();
+        let mut link: DltLink =
+            Link::new(uart, StdClock::new(), Dlt645Framing, Timing::dlt645(LINE));
+        let (v, _) = read(
+            &mut link,
+            addr(1),
+            Request::Read {
+                di: Di(0x0001_0000),
+            },
+        );
+        assert_eq!(v, ["1000.00 kWh"]);
+        drop(link);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(handle.is_running());
+    }
+}
