@@ -776,19 +776,21 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
 /// Little-endian packed BCD to an integer; with `signed`, bit 7 of the top byte is the sign.
 #[inline]
 fn number(bytes: Payload<'_>, signed: bool) -> Option<i64> {
-    let mut n: i64 = 0;
-    let mut negative = false;
-    let top = bytes.len().checked_sub(1)?;
-    for (i, b) in bytes.iter().enumerate().rev() {
-        let b = if signed && i == top {
-            negative = b & 0x80 != 0;
-            b & 0x7F
-        } else {
-            b
-        };
-        n = n
-            .checked_mul(100)?
-            .checked_add(i64::from(bcd::decode(b)?))?;
+    let (raw, wire) = bytes.as_raw();
+    // Up to 8 bytes (16 digits) fit an i64; longer fields are not numbers.
+    if raw.len() > 8 {
+        return None;
+    }
+    let off = if wire { bcd::SCRAMBLE } else { 0 };
+    let (top, rest) = raw.split_last()?;
+    let mut top = top.wrapping_sub(off);
+    let negative = signed && top & 0x80 != 0;
+    if signed {
+        top &= 0x7F;
+    }
+    let mut n = i64::from(bcd::decode(top)?);
+    for b in rest.iter().rev() {
+        n = n * 100 + i64::from(bcd::decode(b.wrapping_sub(off))?);
     }
     Some(if negative { -n } else { n })
 }

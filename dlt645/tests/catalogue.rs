@@ -641,3 +641,29 @@ fn typed_errors_name_the_byte() {
     assert_eq!(repr.function(), Function::Unknown(0x1F));
     assert!(matches!(repr.body, Body::Other { data, .. } if data == Payload::Plain(&[7, 8])));
 }
+
+#[test]
+fn decode_field_limits() {
+    use dlt645::catalogue::{Format, decode_field};
+    let wide = Format::Bcd {
+        len: 8,
+        exponent: 0,
+        signed: false,
+        unit: Unit::None,
+    };
+    // 16 nines is the widest number; a ninth byte makes the field invalid, never a wrap.
+    let nines = [0x99u8; 9];
+    assert_eq!(
+        decode_field(wide, Payload::Plain(&nines[..8]), 0).to_string(),
+        "9999999999999999"
+    );
+    assert!(matches!(
+        decode_field(wide, Payload::Plain(&nines), 0),
+        Value::Invalid(_)
+    ));
+    // All FF is absent whether the bytes are plain or still scrambled (FF + 33 = 32).
+    assert_eq!(
+        decode_field(wide, Payload::Wire(&[0x32; 8]), 0),
+        Value::Absent
+    );
+}
