@@ -108,7 +108,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             m
         })
         .collect();
-    let mut config = SimConfig::new(meters);
+    let mut config = SimConfig::new(meters).with_system_time();
     if let Some(t) = turnaround {
         config.turnaround = rs485_link::Duration::millis(t);
     }

@@ -145,12 +145,15 @@ fn main() -> ExitCode {
     let clock: SimClock = Arc::new(move || {
         Instant::from_ticks(u64::try_from(start.elapsed().as_millis()).unwrap_or(0))
     });
-    let meters = MeterSim::new(SimConfig::new(
-        args.meters
-            .iter()
-            .map(|a| MeterConfig::new(*a, Edition::V2007))
-            .collect(),
-    ));
+    let meters = MeterSim::new(
+        SimConfig::new(
+            args.meters
+                .iter()
+                .map(|a| MeterConfig::new(*a, Edition::V2007))
+                .collect(),
+        )
+        .with_system_time(),
+    );
     let shared = Arc::new(Mutex::new(meters));
     let span = args.hops.saturating_add(1);
     let nodes = behind_carrier(&shared, &clock, |i| (i % usize::from(span)) as u8);

@@ -190,6 +190,17 @@ impl SimConfig {
             broadcast_limit_s: 300,
         }
     }
+
+    /// The same bus with its clocks starting at the system's time (UTC), so that a master
+    /// syncing clocks from the system finds them within the broadcast limit.
+    pub fn with_system_time(mut self) -> Self {
+        // 2000-01-01 00:00:00 UTC in Unix time.
+        const UNIX_2000: u64 = 946_684_800;
+        if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            self.start_time_s = i64::try_from(d.as_secs().saturating_sub(UNIX_2000)).unwrap_or(0);
+        }
+        self
+    }
 }
 
 #[cfg(test)]
@@ -213,5 +224,14 @@ mod tests {
         assert!("every=0".parse::<Fault>().is_err());
         assert!("late".parse::<Fault>().is_err());
         assert!("loud".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn system_time_is_after_the_default_start() {
+        let fixed = SimConfig::new(Vec::new());
+        let now = SimConfig::new(Vec::new()).with_system_time();
+        // This code was written in November 2026, after the default start.
+        assert!(now.start_time_s > fixed.start_time_s);
+        assert!(now.start_time_s < fixed.start_time_s + 100 * 366 * 86_400);
     }
 }
