@@ -166,6 +166,16 @@ impl MeterSim {
                     .push(format!("{} {}: {note}", meter.address, function.name()));
                 continue;
             }
+            if to.is_broadcast() {
+                // Meters act on a broadcast (freeze, terminal output) but never answer it:
+                // "Meters never answer a broadcast" (notes §1.3).
+                self.log.push(format!(
+                    "{} {}: {note} (broadcast: no reply)",
+                    meter.address,
+                    function.name()
+                ));
+                continue;
+            }
             if faults.contains(&Fault::BadChecksum) {
                 let cs = bytes.len().saturating_sub(2);
                 if let Some(b) = bytes.get_mut(cs) {

@@ -799,6 +799,21 @@ fn other_functions() {
         .handle(&request(to, Request::Freeze(FreezeTime::NOW)), at(0))
         .unwrap();
     assert_eq!(ack(&r), Function::Freeze);
+    // The same freeze broadcast: every meter freezes, none answers.
+    assert!(
+        sim.handle(
+            &request(Address::BROADCAST, Request::Freeze(FreezeTime::NOW)),
+            at(0)
+        )
+        .is_none()
+    );
+    assert_eq!(
+        sim.take_log()
+            .iter()
+            .filter(|l| l.ends_with("(broadcast: no reply)"))
+            .count(),
+        2
+    );
     let r = sim
         .handle(
             &request(to, Request::TerminalOutput(OutputMode::ClockPulse)),
