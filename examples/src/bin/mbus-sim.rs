@@ -56,7 +56,13 @@ fn parse(args: &[String]) -> Result<Args, String> {
                         .split_once(':')
                         .ok_or_else(|| format!("bad slave {s:?}: expected ADDR:FILE.hex"))?;
                     let addr: u8 = number("slave address", addr)?;
-                    let files: Vec<&str> = files.split('+').collect();
+                    // `A.hex+B.hex` lists several telegrams, unless a file has that name
+                    // (the corpus has `itron_bm_+m.hex`).
+                    let files: Vec<&str> = if std::path::Path::new(files).exists() {
+                        vec![files]
+                    } else {
+                        files.split('+').collect()
+                    };
                     let cfg = SlaveConfig::from_hex_files(addr, &files)
                         .map_err(|e| format!("slave {addr}: {e}"))?;
                     slaves.push(cfg);
