@@ -10,6 +10,7 @@ mod control;
 mod error;
 mod frame;
 mod ident;
+mod login;
 mod multi;
 mod repr;
 mod scan;
@@ -25,6 +26,7 @@ pub use frame::{
     PROTOCOL_1376_1, PW_LEN, START, UNITS_AT, checksum,
 };
 pub use ident::{Afn, Da, Dt};
+pub use login::LinkTest;
 pub use multi::{Collector, Progress, SequenceError, response_seq};
 pub use repr::FrameRepr;
 pub use scan::{DEFAULT_MAX_FRAME, Found, Q1376_1, Scanner, scan};

@@ -215,3 +215,35 @@ fn archive_entry_protocol_codes() {
     assert_eq!(MeterProtocol::from_byte(30), MeterProtocol::Dlt645_2007);
     assert_eq!(MeterProtocol::from_byte(31), MeterProtocol::Carrier);
 }
+
+#[test]
+fn link_frames_are_built_byte_for_byte() {
+    use qgdw1376_1::LinkTest;
+    let login = FrameRepr::parse_bytes(vector("U01")).unwrap();
+    assert_eq!(login.as_link_test(), Some(LinkTest::Login));
+    let built = FrameRepr::link_test(login.address, LinkTest::Login, 1);
+    let mut out = vec![0; built.buffer_len()];
+    built.emit(&mut out).unwrap();
+    assert_eq!(out, vector("U01"));
+    // U02 is the master's confirm of U01: same address, same sequence number.
+    let confirm = FrameRepr::link_confirm(login.address, login.seq.seq);
+    let mut out = vec![0; confirm.buffer_len()];
+    confirm.emit(&mut out).unwrap();
+    assert_eq!(out, vector("U02"));
+    let hb = FrameRepr::link_test(login.address, LinkTest::Heartbeat, 1);
+    let mut out = vec![0; hb.buffer_len()];
+    hb.emit(&mut out).unwrap();
+    assert_eq!(out, vector("U03"));
+    assert_eq!(
+        FrameRepr::parse_bytes(vector("U03"))
+            .unwrap()
+            .as_link_test(),
+        Some(LinkTest::Heartbeat)
+    );
+    assert_eq!(
+        FrameRepr::parse_bytes(vector("U02"))
+            .unwrap()
+            .as_link_test(),
+        None
+    );
+}
