@@ -107,6 +107,12 @@ fn bad_configs_name_file_line_and_fault() {
         "meter 1: archive_no used twice",
     );
     refused(
+        "offset.toml",
+        &format!("{GOOD}\n[clock]\nutc_offset_min = 900\n"),
+        17,
+        "clock: utc_offset_min 900 outside -720..=840",
+    );
+    refused(
         "sched.toml",
         &format!("{GOOD}\n[schedule]\ndaily_at = \"25:00\"\n"),
         17,

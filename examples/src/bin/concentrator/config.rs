@@ -18,6 +18,7 @@ use toml::Spanned;
 struct FileToml {
     storage: StorageToml,
     control: Option<ControlToml>,
+    clock: Option<ClockToml>,
     schedule: Option<ScheduleToml>,
     uplink: Option<UplinkToml>,
     #[serde(default)]
@@ -36,6 +37,12 @@ struct StorageToml {
 #[serde(deny_unknown_fields)]
 struct ControlToml {
     socket: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockToml {
+    utc_offset_min: Spanned<i32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +142,8 @@ pub(crate) struct Config {
     pub storage: PathBuf,
     /// The operator socket.
     pub socket: Option<PathBuf>,
+    /// Local time minus UTC, minutes (the meters' and schedules' calendar).
+    pub utc_offset_min: i32,
     /// The reading schedule.
     pub schedule: Schedule,
     /// Forwarding target.
@@ -242,6 +251,20 @@ impl Config {
             schedule.monthly_at_min = hhmm(&s.monthly_at, "monthly_at")?;
             schedule.clock_sync_at_min = hhmm(&s.clock_sync_at, "clock_sync_at")?;
         }
+
+        let utc_offset_min = match &raw.clock {
+            None => 0,
+            Some(c) => {
+                let v = *c.utc_offset_min.get_ref();
+                if !(-720..=840).contains(&v) {
+                    return Err(err(
+                        at(c.utc_offset_min.span()),
+                        format!("clock: utc_offset_min {v} outside -720..=840"),
+                    ));
+                }
+                v
+            }
+        };
 
         let uplink = match &raw.uplink {
             None => None,
@@ -486,6 +509,7 @@ impl Config {
         Ok(Config {
             storage: resolve(&raw.storage.path),
             socket: raw.control.map(|c| resolve(&c.socket)),
+            utc_offset_min,
             schedule,
             uplink,
             channels,

@@ -27,11 +27,12 @@ pub(crate) const METERS: usize = 1024;
 /// The engine as the daemon runs it.
 pub(crate) type Engine = Concentrator<SqliteStore, SystemClock, METERS>;
 
-/// Calendar time from the system clock (UTC), for the monotonic instant the engine asks
-/// about.
+/// Calendar time from the system clock, for the monotonic instant the engine asks about: UTC
+/// plus the installation's offset (`[clock] utc_offset_min`; DL/T 645 meters keep local time).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SystemClock {
     origin: StdInstant,
+    offset_s: i64,
 }
 
 impl SystemClock {
@@ -52,7 +53,7 @@ impl WallClock for SystemClock {
     fn now(&self, now: Instant) -> DateTime {
         let behind =
             i64::try_from(self.mono().ticks().saturating_sub(now.ticks()) / 1000).unwrap_or(0);
-        DateTime::from_seconds_since_2000(system_secs_since_2000() - behind)
+        DateTime::from_seconds_since_2000(system_secs_since_2000() + self.offset_s - behind)
             .unwrap_or(DateTime::MIN)
     }
 }
@@ -246,7 +247,10 @@ pub(crate) fn build_engine(
     store: SqliteStore,
     origin: StdInstant,
 ) -> Result<Box<Engine>, String> {
-    let clock = SystemClock { origin };
+    let clock = SystemClock {
+        origin,
+        offset_s: i64::from(cfg.utc_offset_min) * 60,
+    };
     let mut engine = Box::new(Engine::new(store, clock));
     engine.set_schedule(cfg.schedule);
     for ch in &cfg.channels {
@@ -480,6 +484,7 @@ impl Runner {
     fn on_request(&mut self, req: Request, who: &str, reply: Sender<Json>) {
         let wall = SystemClock {
             origin: self.origin,
+            offset_s: i64::from(self.cfg.utc_offset_min) * 60,
         }
         .now(self.now());
         let what = format!("{req:?}");
