@@ -10,6 +10,27 @@
 //! did not toggle (the master lost it) and moves to the next one when it did (multi-telegram
 //! readout, DIF 0x1F), takes part in secondary addressing (CI 0x52 selection with wildcard
 //! nibbles; several matching slaves collide) and accepts a new primary address.
+//!
+//! ```
+//! use examples::mbus_sim::{MbusSim, MbusSimConfig, SlaveConfig};
+//! use rs485_link::Instant;
+//! use wired_mbus::{Address, Frame, Request};
+//!
+//! // A water meter at primary address 7 with two telegrams (DIF 0x1F after the first).
+//! let slave = SlaveConfig::built(7, 12_345_678, "ABC", 0x07, &[100, 200]).unwrap();
+//! let mut sim = MbusSim::new(MbusSimConfig::new(vec![slave]));
+//! let ask = |sim: &mut MbusSim, r: Request<'_>| {
+//!     let mut buf = [0u8; 16];
+//!     let n = r.emit(&mut buf).unwrap();
+//!     sim.handle(&buf[..n], Instant::from_ticks(0)).unwrap().bytes
+//! };
+//! let seven = Address::from_byte(7);
+//! assert_eq!(ask(&mut sim, Request::SndNke { address: seven }), [0xE5]);
+//! let first = ask(&mut sim, Request::ReqUd2 { address: seven, fcb: true });
+//! assert!(wired_mbus::more_records_follow(&Frame::new_checked(&first).unwrap()));
+//! let second = ask(&mut sim, Request::ReqUd2 { address: seven, fcb: false });
+//! assert!(!wired_mbus::more_records_follow(&Frame::new_checked(&second).unwrap()));
+//! ```
 
 mod port;
 mod telegram;

@@ -10,6 +10,24 @@
 //! broadcast time, read/write address, the remote switch and the clear commands, and can be
 //! given [`Fault`]s. Frames are built and parsed with the `dlt645` crate; values are written in
 //! the formats of its catalogue.
+//!
+//! ```
+//! use dlt645::{Address, Body, Di, Edition, Frame, Repr, Request};
+//! use examples::meter_sim::{MeterConfig, MeterSim, SimConfig};
+//! use rs485_link::Instant;
+//!
+//! let meter = Address::from_number(161).unwrap();
+//! let mut sim = MeterSim::new(SimConfig::new(vec![MeterConfig::new(meter, Edition::V2007)]));
+//! // Read forward active energy an hour into the simulation (2.2 kW from 1000 kWh).
+//! let read = Repr::request(meter, Request::Read { di: Di(0x0001_0000) });
+//! let mut req = [0u8; 16];
+//! read.emit(&mut req).unwrap();
+//! let reply = sim.handle(&req, Instant::from_ticks(3_600_000)).unwrap();
+//! assert_eq!(&reply.bytes[..4], &[0xFE; 4]); // wake-up bytes, then the frame
+//! let frame = Frame::new_checked(&reply.bytes[..]).unwrap();
+//! let Body::Reply(r) = Repr::parse(&frame).unwrap().body else { panic!() };
+//! assert_eq!(r.values().unwrap().next().unwrap().value.to_string(), "1002.20 kWh");
+//! ```
 
 mod carrier;
 mod config;
