@@ -346,3 +346,77 @@ fn errors_are_clear_and_exit_non_zero() {
         .collect();
     assert_eq!(ids, want);
 }
+
+#[test]
+fn progress_on_a_terminal_is_one_line_rewritten_in_place() {
+    use std::io::Read;
+    let bus = bus(three_slaves(), Collision::Overlap);
+    // stderr is the slave end of a second pty: a terminal.
+    let term = Pty::open().unwrap();
+    let stderr = fs::OpenOptions::new()
+        .write(true)
+        .open(term.slave_path())
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mbus"))
+        .args(["scan", "--first", "0", "--last", "8", "--port", &bus.path])
+        .args(PORT_OPTS)
+        .stderr(stderr)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut master = term.master;
+    serialport::SerialPort::set_timeout(&mut master, std::time::Duration::from_millis(300))
+        .unwrap();
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        shown.extend_from_slice(&buf[..n]);
+    }
+    let shown = String::from_utf8(shown).unwrap();
+    // The status line is rewritten for every address (carriage return, erase line) ...
+    assert_eq!(shown.matches("\r\x1b[Kscan [").count(), 9, "{shown:?}");
+    assert!(
+        shown.contains("address 8 (8/9 probed), 2 found"),
+        "{shown:?}"
+    );
+    // ... and a slave found gets a line of its own.
+    assert!(shown.contains("\r\x1b[Kfound a slave at primary address 1"));
+    assert!(shown.contains("found a slave at primary address 7"));
+    // stdout is untouched by progress.
+    assert!(!String::from_utf8(out.stdout).unwrap().contains("scan ["));
+}
+
+#[test]
+fn a_port_that_disappears_mid_scan_is_an_error() {
+    use std::io::BufRead;
+    // The simulator in its own process, so that its end of the pty really closes when it
+    // exits (pty descriptors opened in this process are inherited by the tool's process).
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_mbus-sim"))
+        .args(["--pty", "--duration", "2", "--slaves"])
+        .arg(format!("1:{}", corpus("GWF-MTKcoder.hex")))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
+    let path = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("serial device: ").map(str::to_owned))
+        .unwrap();
+    let started = std::time::Instant::now();
+    // A whole primary scan takes far longer than the simulator lives.
+    let out = Command::new(env!("CARGO_BIN_EXE_mbus"))
+        .args(["scan", "--port", &path, "--quiet"])
+        .args(PORT_OPTS)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("serial port failed"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(sim.wait().unwrap().success());
+}
