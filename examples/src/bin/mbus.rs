@@ -14,9 +14,11 @@
 //!
 //! Port options: `--baud B` (default 2400, 8E1), `--margin-ms MS` added to every receive
 //! timeout, presets `--usb` (150 ms, USB converters) and `--gateway` (2000 ms, TCP gateways),
-//! `--retries N`, `--echo` (the converter echoes our request), `--json` (one JSON object on
-//! stdout instead of a table), `--quiet` (no progress). Scans report progress on stderr: a
-//! line rewritten in place on a terminal, plain lines otherwise.
+//! `--retries N` (extra attempts of a request, default 2), `--probe-retries N` (of a scan
+//! probe, default 1; 0 halves a scan of an empty range), `--echo` (the converter echoes our
+//! request), `--json` (one JSON object on stdout instead of a table), `--quiet` (no
+//! progress). Scans report progress on stderr: a line rewritten in place on a terminal,
+//! plain lines otherwise.
 //!
 //! Secondary addresses are written as libmbus writes them: the 8 ID digits, then the
 //! manufacturer (2 bytes as sent, LSB first), version and medium bytes in hex.
@@ -59,7 +61,8 @@ const USAGE: &str = "usage: mbus decode HEX...
        mbus set-address --port DEV --addr A --new N [--force] [PORT OPTIONS]
 A: a primary address 0..=250 (254: the only slave on the line) or a secondary address as
    16 hex digits (ID digits, then manufacturer, version, medium bytes as sent; F = any)
-PORT OPTIONS: --baud B (2400) --margin-ms MS --usb --gateway --retries N --echo --json --quiet
+PORT OPTIONS: --baud B (2400) --margin-ms MS --usb --gateway --retries N --probe-retries N
+              --echo --json --quiet
 exit: 0 ok, 1 error, 2 usage, 3 no reply, 4 garbled reply (collision)";
 
 #[derive(Clone, Copy, PartialEq)]

@@ -54,6 +54,8 @@ pub(crate) struct Options {
     pub(crate) margin: Duration,
     /// Extra attempts of a data request.
     pub(crate) retries: Option<u8>,
+    /// Extra attempts of a scan probe after silence.
+    pub(crate) probe_retries: Option<u8>,
     /// Drop the echo of our own request.
     pub(crate) echo: bool,
     /// JSON on stdout instead of a table.
@@ -89,6 +91,9 @@ impl Options {
         if let Some(r) = self.retries {
             cfg.retries = r;
         }
+        if let Some(r) = self.probe_retries {
+            cfg.search_retries = r;
+        }
         if let Some(m) = self.max_telegrams {
             cfg.max_telegrams = m;
         }
@@ -118,6 +123,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         baud,
         margin: Duration::millis(0),
         retries: None,
+        probe_retries: None,
         echo: false,
         json: false,
         addr: None,
@@ -140,6 +146,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
             "--usb" => preset = Some(LineTiming::MARGIN_USB),
             "--gateway" => preset = Some(LineTiming::MARGIN_TCP),
             "--retries" => o.retries = Some(number(value(&mut it, flag)?, flag)?),
+            "--probe-retries" => o.probe_retries = Some(number(value(&mut it, flag)?, flag)?),
             "--echo" => o.echo = true,
             "--json" => o.json = true,
             "--addr" => o.addr = Some(Target::parse(value(&mut it, flag)?)?),
@@ -187,4 +194,66 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
         ));
     }
     Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn margins_presets_and_defaults() {
+        let o = parse(&args("--port /dev/ttyUSB0")).unwrap();
+        assert_eq!((o.baud, o.margin), (2400, Duration::millis(0)));
+        assert_eq!((o.first, o.last), (0, 250));
+        assert_eq!(o.mask, SecondaryMask::ALL);
+        // A USB converter: libmbus's 150 ms on every receive timeout.
+        let o = parse(&args("--port p --usb")).unwrap();
+        assert_eq!(o.margin, Duration::millis(150));
+        assert_eq!(
+            o.master_config().timing.reply_timeout(),
+            Duration::millis(338)
+        );
+        assert_eq!(
+            parse(&args("--port p --gateway")).unwrap().margin,
+            Duration::millis(2000)
+        );
+        // An explicit margin wins over a preset, in any order.
+        let o = parse(&args("--margin-ms 40 --usb --port p --baud 9600")).unwrap();
+        assert_eq!((o.baud, o.margin), (9600, Duration::millis(40)));
+        let cfg = parse(&args("--port p --retries 0 --max-telegrams 3 --echo"))
+            .unwrap()
+            .master_config();
+        assert_eq!((cfg.retries, cfg.max_telegrams, cfg.echo), (0, 3, true));
+        assert_eq!(cfg.search_retries, MasterConfig::default().search_retries);
+        let cfg = parse(&args("--port p --probe-retries 0"))
+            .unwrap()
+            .master_config();
+        assert_eq!((cfg.search_retries, cfg.retries), (0, 2));
+    }
+
+    #[test]
+    fn bad_options_say_what_is_wrong() {
+        let err = |s: &str| parse(&args(s)).unwrap_err();
+        assert!(err("--addr 5").contains("--port DEV is required"));
+        assert!(err("--port p --baud 100").contains("--baud"));
+        assert!(err("--port p --addr 251").contains("reserved"));
+        assert!(err("--port p --addr x").contains("neither a primary address"));
+        assert!(err("--port p --addr 12345678FFFFFFFG").contains("16 hex digits"));
+        assert!(err("--port p --new 251").contains("0..=250"));
+        assert!(err("--port p --first 9 --last 3").contains("first <= last"));
+        assert!(err("--port p --max-telegrams 0").contains("at least 1"));
+        assert!(err("--port p --baud").contains("needs a value"));
+        assert!(err("--port p --frobnicate").contains("unknown option"));
+        assert_eq!(
+            Target::parse("254").unwrap(),
+            Target::Primary(Address::BROADCAST_REPLY)
+        );
+        let t = Target::parse("00182007FFFFFFFF").unwrap();
+        assert_eq!(t, Target::Secondary(SecondaryMask::id(0x0018_2007)));
+        assert_eq!(t.label(), "00182007FFFFFFFF");
+    }
 }

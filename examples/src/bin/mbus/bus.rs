@@ -118,9 +118,12 @@ impl Bus {
                 }
             }
             let Some(deadline) = self.master.poll_timeout() else {
-                // Nothing to wait for and no Done: only an idle master gets here.
+                // A busy master without a timeout transmits on the next turn; an idle one
+                // without a Done event would leave us waiting for ever.
                 if !self.master.is_busy() {
-                    return Ok(Err(MasterError::Busy));
+                    return Err(BusError::Io(io::Error::other(
+                        "the master stopped without ending its command",
+                    )));
                 }
                 continue;
             };
