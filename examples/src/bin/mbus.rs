@@ -77,7 +77,8 @@ fn main() -> ExitCode {
         return usage();
     };
     if cmd == "--help" || cmd == "-h" || cmd == "help" {
-        println!("{USAGE}");
+        // A closed pipe (`mbus --help | head`) is not an error worth a panic.
+        let _ = writeln!(std::io::stdout(), "{USAGE}");
         return ExitCode::SUCCESS;
     }
     let port_command: Option<fn(&args::Options) -> ExitCode> = match cmd.as_str() {
