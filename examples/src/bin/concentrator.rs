@@ -13,29 +13,15 @@
 //! The operator commands take `--socket PATH` or `--config FILE` (its `[control] socket`)
 //! and `--json` (print the daemon's JSON answer).
 
-#[path = "concentrator/config.rs"]
-mod config;
-#[path = "concentrator/daemon.rs"]
-mod daemon;
-#[path = "concentrator/demo.rs"]
-mod demo;
-#[path = "concentrator/forward.rs"]
-mod forward;
-#[path = "concentrator/json.rs"]
-mod json;
-#[path = "concentrator/ops.rs"]
-mod ops;
-#[path = "concentrator/store.rs"]
-mod store;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use concentrator_core::{SwitchAction, Task};
 use serde_json::Value as Json;
 
-use config::Config;
-use daemon::Request;
+use examples::concentrator::config::Config;
+use examples::concentrator::daemon::Request;
+use examples::concentrator::{daemon, demo, forward, json, ops};
 
 const USAGE: &str = "usage:
   concentrator demo [--dir DIR]                 simulated meters on pty pairs, a full tour

@@ -17,20 +17,20 @@ use rs485_link::SerialUart;
 use serde_json::{Value as Json, json};
 use serialport::{SerialPort, TTYPort};
 
-use crate::config::{Channel, Config, kind_name};
-use crate::json::{event_json, item_name, task_name};
-use crate::store::SqliteStore;
+use crate::concentrator::config::{Channel, Config, kind_name};
+use crate::concentrator::json::{event_json, item_name, task_name};
+use crate::concentrator::store::SqliteStore;
 
 /// Meters the engine holds (its tables are sized at compile time).
-pub(crate) const METERS: usize = 1024;
+pub const METERS: usize = 1024;
 
 /// The engine as the daemon runs it.
-pub(crate) type Engine = Concentrator<SqliteStore, SystemClock, METERS>;
+pub type Engine = Concentrator<SqliteStore, SystemClock, METERS>;
 
 /// Calendar time from the system clock, for the monotonic instant the engine asks about: UTC
 /// plus the installation's offset (`[clock] utc_offset_min`; DL/T 645 meters keep local time).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SystemClock {
+pub struct SystemClock {
     origin: StdInstant,
     offset_s: i64,
 }
@@ -42,7 +42,7 @@ impl SystemClock {
 }
 
 /// Seconds since 2000-01-01 00:00:00 UTC, now.
-pub(crate) fn system_secs_since_2000() -> i64 {
+pub fn system_secs_since_2000() -> i64 {
     let unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
@@ -60,7 +60,7 @@ impl WallClock for SystemClock {
 
 /// What an operator asks the daemon.
 #[derive(Debug, Clone)]
-pub(crate) enum Request {
+pub enum Request {
     /// Read `item` of meter `meter` now.
     Read {
         /// Archive number.
@@ -87,7 +87,7 @@ pub(crate) enum Request {
 }
 
 /// A message to the engine thread.
-pub(crate) enum Msg {
+pub enum Msg {
     /// Bytes from a port.
     Rx {
         /// Channel.
@@ -124,7 +124,7 @@ pub(crate) enum Msg {
 }
 
 /// A running daemon.
-pub(crate) struct Daemon {
+pub struct Daemon {
     /// Queue into the engine thread.
     pub tx: Sender<Msg>,
     thread: Option<JoinHandle<Result<(), String>>>,
@@ -133,7 +133,7 @@ pub(crate) struct Daemon {
 impl Daemon {
     /// Ask the daemon something and wait for the final answer; `progress` sees the lines
     /// before it.
-    pub(crate) fn ask(
+    pub fn ask(
         &self,
         req: Request,
         who: &str,
@@ -157,13 +157,13 @@ impl Daemon {
     }
 
     /// Stop and wait for the engine thread.
-    pub(crate) fn stop(mut self) -> Result<(), String> {
+    pub fn stop(mut self) -> Result<(), String> {
         let _ = self.tx.send(Msg::Stop);
         self.join()
     }
 
     /// Wait for the engine thread to end.
-    pub(crate) fn join(&mut self) -> Result<(), String> {
+    pub fn join(&mut self) -> Result<(), String> {
         match self.thread.take() {
             Some(t) => t.join().map_err(|_| "engine thread panicked".to_string())?,
             None => Ok(()),
@@ -242,7 +242,7 @@ fn spawn_reader(ch: Channel, mut port: TTYPort, tx: Sender<Msg>) {
 }
 
 /// Build the engine from `cfg` (archive, channels, schedule) on `store`.
-pub(crate) fn build_engine(
+pub fn build_engine(
     cfg: &Config,
     store: SqliteStore,
     origin: StdInstant,
@@ -279,7 +279,7 @@ pub(crate) fn build_engine(
 
 /// Start the daemon: open the store and every port (an error names the device), then run
 /// the engine thread. Log lines go to `log`.
-pub(crate) fn start(cfg: Config, log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, String> {
+pub fn start(cfg: Config, log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, String> {
     let store =
         SqliteStore::open(&cfg.storage).map_err(|e| format!("{}: {e}", cfg.storage.display()))?;
     let mut ports: HashMap<u8, TTYPort> = HashMap::new();
@@ -341,7 +341,7 @@ struct Runner {
 }
 
 fn final_answer(mut j: Json) -> Json {
-    crate::json::set(&mut j, "final", true.into());
+    crate::concentrator::json::set(&mut j, "final", true.into());
     j
 }
 

@@ -10,7 +10,7 @@ use concentrator_core::{
 use serde_json::{Value as Json, json};
 
 /// `d` written exactly in decimal (`26e-2` is `0.26`), never through a float.
-pub(crate) fn decimal_str(d: Decimal) -> String {
+pub fn decimal_str(d: Decimal) -> String {
     let neg = d.mantissa < 0;
     let digits = d.mantissa.unsigned_abs().to_string();
     let body = if d.exponent >= 0 {
@@ -30,7 +30,7 @@ pub(crate) fn decimal_str(d: Decimal) -> String {
 }
 
 /// The name of an item, as the operator interface and the store write it.
-pub(crate) fn item_name(item: Item) -> String {
+pub fn item_name(item: Item) -> String {
     let phase = |p: Phase| match p {
         Phase::A => "a",
         Phase::B => "b",
@@ -58,7 +58,7 @@ pub(crate) fn item_name(item: Item) -> String {
 }
 
 /// The item named `s` (see [`item_name`]; `voltage` alone means all phases).
-pub(crate) fn parse_item(s: &str) -> Option<Item> {
+pub fn parse_item(s: &str) -> Option<Item> {
     let (name, arg) = match s.split_once(':') {
         Some((n, a)) => (n, Some(a)),
         None => (s, None),
@@ -122,7 +122,7 @@ const UNITS: [(Unit, &str); 21] = [
 ];
 
 /// The symbol of a unit.
-pub(crate) fn unit_name(u: Unit) -> String {
+pub fn unit_name(u: Unit) -> String {
     if let Unit::Other(code) = u {
         return format!("other:{code}");
     }
@@ -140,12 +140,12 @@ fn parse_unit(s: &str) -> Option<Unit> {
 }
 
 /// A calendar time as `YYYY-MM-DD HH:MM:SS`.
-pub(crate) fn time_str(t: DateTime) -> String {
+pub fn time_str(t: DateTime) -> String {
     t.to_string()
 }
 
 /// The calendar time written by [`time_str`].
-pub(crate) fn parse_time(s: &str) -> Option<DateTime> {
+pub fn parse_time(s: &str) -> Option<DateTime> {
     let b = s.as_bytes();
     if b.len() != 19 {
         return None;
@@ -163,7 +163,7 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime> {
 }
 
 /// A value as JSON.
-pub(crate) fn value_json(v: &Value) -> Json {
+pub fn value_json(v: &Value) -> Json {
     match v {
         Value::Number(d, u) => json!({
             "type": "number", "mantissa": d.mantissa, "exponent": d.exponent,
@@ -184,7 +184,7 @@ pub(crate) fn value_json(v: &Value) -> Json {
 }
 
 /// `open` or `closed`.
-pub(crate) fn relay_name(r: RelayState) -> &'static str {
+pub fn relay_name(r: RelayState) -> &'static str {
     match r {
         RelayState::Open => "open",
         RelayState::Closed => "closed",
@@ -227,7 +227,7 @@ fn parse_value(j: &Json) -> Option<Value> {
 }
 
 /// A quality as text.
-pub(crate) fn quality_name(q: Quality) -> String {
+pub fn quality_name(q: Quality) -> String {
     match q {
         Quality::Good => "good".into(),
         Quality::NotAvailable => "not_available".into(),
@@ -247,7 +247,7 @@ fn parse_quality(s: &str) -> Option<Quality> {
 }
 
 /// An outcome as text.
-pub(crate) fn outcome_name(o: Outcome) -> String {
+pub fn outcome_name(o: Outcome) -> String {
     match o {
         Outcome::Done => "done".into(),
         Outcome::MeterError(c) => format!("meter_error:{c}"),
@@ -274,12 +274,12 @@ const TASKS: [(Task, &str); 4] = [
 ];
 
 /// A task as text.
-pub(crate) fn task_name(t: Task) -> &'static str {
+pub fn task_name(t: Task) -> &'static str {
     TASKS.iter().find(|(x, _)| *x == t).map_or("?", |(_, n)| n)
 }
 
 /// The task named `s`.
-pub(crate) fn parse_task(s: &str) -> Option<Task> {
+pub fn parse_task(s: &str) -> Option<Task> {
     TASKS.iter().find(|(_, n)| *n == s).map(|(t, _)| *t)
 }
 
@@ -299,7 +299,7 @@ fn parse_action(s: &str) -> Option<SwitchAction> {
 }
 
 /// A reading as JSON.
-pub(crate) fn reading_json(r: &Reading) -> Json {
+pub fn reading_json(r: &Reading) -> Json {
     json!({
         "meter": r.meter,
         "item": item_name(r.item),
@@ -312,14 +312,14 @@ pub(crate) fn reading_json(r: &Reading) -> Json {
 }
 
 /// Sets field `k` of the JSON object `j`.
-pub(crate) fn set(j: &mut Json, k: &str, v: Json) {
+pub fn set(j: &mut Json, k: &str, v: Json) {
     if let Some(o) = j.as_object_mut() {
         o.insert(k.to_string(), v);
     }
 }
 
 /// An event as JSON (`kind` says which).
-pub(crate) fn event_json(e: &Event) -> Json {
+pub fn event_json(e: &Event) -> Json {
     let mut j = match &e.kind {
         EventKind::Reading(r) => {
             let mut j = reading_json(r);
@@ -384,7 +384,7 @@ fn str_of<'a>(j: &'a Json, k: &str) -> Option<&'a str> {
 }
 
 /// The event written by [`event_json`]; `None` if `j` is not one.
-pub(crate) fn parse_event(j: &Json) -> Option<Event> {
+pub fn parse_event(j: &Json) -> Option<Event> {
     let at = parse_time(str_of(j, "at")?)?;
     let meter = || u16_of(j, "meter");
     let kind = match str_of(j, "kind")? {

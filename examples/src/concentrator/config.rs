@@ -91,7 +91,7 @@ struct MeterToml {
 
 /// A configuration error: where and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ConfigError {
+pub struct ConfigError {
     /// The file.
     pub file: PathBuf,
     /// The 1-based line, when known.
@@ -113,7 +113,7 @@ impl std::error::Error for ConfigError {}
 
 /// Where forwarded records go (the master station's stand-in).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Uplink {
+pub enum Uplink {
     /// JSON lines over a Unix socket; the peer acknowledges each record.
     Unix(PathBuf),
     /// JSON lines over TCP; the peer acknowledges each record.
@@ -122,7 +122,7 @@ pub(crate) enum Uplink {
 
 /// One channel as configured.
 #[derive(Debug, Clone)]
-pub(crate) struct Channel {
+pub struct Channel {
     /// Its index.
     pub id: ChannelId,
     /// Its kind.
@@ -137,7 +137,7 @@ pub(crate) struct Channel {
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct Config {
     /// The SQLite database.
     pub storage: PathBuf,
     /// The operator socket.
@@ -198,7 +198,7 @@ fn read_flag(name: &str) -> Option<ReadSet> {
 
 impl Config {
     /// Reads and validates the file at `path`.
-    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: None,
@@ -208,7 +208,7 @@ impl Config {
     }
 
     /// Validates `text`, the contents of `path`.
-    pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let at = |span: Range<usize>| Some(line_of(text, span));
         let err = |line: Option<usize>, message: String| ConfigError {
             file: path.to_path_buf(),
@@ -530,7 +530,7 @@ fn secondary(s: &str) -> Option<[u8; 8]> {
 }
 
 /// The config name of a channel kind.
-pub(crate) fn kind_name(k: ChannelKind) -> &'static str {
+pub fn kind_name(k: ChannelKind) -> &'static str {
     match k {
         ChannelKind::Rs485 => "rs485",
         ChannelKind::Mbus => "mbus",

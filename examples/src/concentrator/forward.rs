@@ -13,9 +13,9 @@ use std::time::Duration;
 use concentrator_core::Store;
 use serde_json::{Value as Json, json};
 
-use crate::config::Uplink;
-use crate::json::event_json;
-use crate::store::SqliteStore;
+use crate::concentrator::config::Uplink;
+use crate::concentrator::json::event_json;
+use crate::concentrator::store::SqliteStore;
 
 trait Conn: std::io::Read + Write + Send {}
 impl<T: std::io::Read + Write + Send> Conn for T {}
@@ -76,7 +76,7 @@ fn session(store: &mut SqliteStore, conn: Box<dyn Conn>, log: &dyn Fn(&str)) {
 }
 
 /// Run the forwarder on its own thread, reconnecting every second.
-pub(crate) fn spawn(db: PathBuf, to: Uplink, log: Box<dyn Fn(&str) + Send>) {
+pub fn spawn(db: PathBuf, to: Uplink, log: Box<dyn Fn(&str) + Send>) {
     thread::spawn(move || {
         let mut store = match SqliteStore::open(&db) {
             Ok(s) => s,

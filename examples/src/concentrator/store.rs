@@ -11,7 +11,7 @@ use concentrator_core::{DateTime, Event, EventKind, RecordId, Store, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value as Json;
 
-use crate::json::{
+use crate::concentrator::json::{
     decimal_str, event_json, item_name, parse_event, quality_name, time_str, unit_name, value_json,
 };
 
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS audit (
 
 /// A reading row for export.
 #[derive(Debug, Clone)]
-pub(crate) struct ReadingRow {
+pub struct ReadingRow {
     /// Record id.
     pub record: i64,
     /// Archive number.
@@ -73,13 +73,13 @@ pub(crate) struct ReadingRow {
 }
 
 /// The daemon's store.
-pub(crate) struct SqliteStore {
+pub struct SqliteStore {
     conn: Connection,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
-    pub(crate) fn open(path: &Path) -> rusqlite::Result<SqliteStore> {
+    pub fn open(path: &Path) -> rusqlite::Result<SqliteStore> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -89,7 +89,7 @@ impl SqliteStore {
     }
 
     /// Writes an audit line (operator commands and their origin).
-    pub(crate) fn audit(&self, at: DateTime, who: &str, what: &str) -> rusqlite::Result<()> {
+    pub fn audit(&self, at: DateTime, who: &str, what: &str) -> rusqlite::Result<()> {
         self.conn.execute(
             "INSERT INTO audit (at, who, what) VALUES (?1, ?2, ?3)",
             params![time_str(at), who, what],
@@ -98,7 +98,7 @@ impl SqliteStore {
     }
 
     /// Counts one more forwarding attempt of record `id`.
-    pub(crate) fn note_forward_try(&self, id: RecordId) -> rusqlite::Result<()> {
+    pub fn note_forward_try(&self, id: RecordId) -> rusqlite::Result<()> {
         self.conn.execute(
             "UPDATE records SET forward_tries = forward_tries + 1 WHERE id = ?1",
             params![id_sql(id)],
@@ -107,7 +107,7 @@ impl SqliteStore {
     }
 
     /// Readings of `meter` (or all), oldest first.
-    pub(crate) fn readings(&self, meter: Option<u16>) -> rusqlite::Result<Vec<ReadingRow>> {
+    pub fn readings(&self, meter: Option<u16>) -> rusqlite::Result<Vec<ReadingRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT record, meter, item, part, value, unit, meter_time, read_at, quality
              FROM readings WHERE ?1 IS NULL OR meter = ?1 ORDER BY record",
@@ -129,7 +129,7 @@ impl SqliteStore {
     }
 
     /// (records, readings, not yet forwarded, audit lines).
-    pub(crate) fn counts(&self) -> rusqlite::Result<(i64, i64, i64, i64)> {
+    pub fn counts(&self) -> rusqlite::Result<(i64, i64, i64, i64)> {
         self.conn.query_row(
             "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM readings),
                     (SELECT count(*) FROM records WHERE forwarded = 0),

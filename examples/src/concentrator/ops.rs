@@ -11,27 +11,29 @@ use std::thread;
 use concentrator_core::{SwitchAction, Task};
 use serde_json::{Value as Json, json};
 
-use crate::daemon::{Msg, Request};
-use crate::json::{parse_item, parse_task};
+use crate::concentrator::daemon::{Msg, Request};
+use crate::concentrator::json::{parse_item, parse_task};
 
 /// A request as it travels on the socket.
-pub(crate) fn request_json(req: &Request) -> Json {
+pub fn request_json(req: &Request) -> Json {
     match req {
         Request::Read { meter, item } => {
-            json!({"cmd": "read", "meter": meter, "item": crate::json::item_name(*item)})
+            json!({"cmd": "read", "meter": meter, "item": crate::concentrator::json::item_name(*item)})
         }
         Request::Switch { meter, action } => json!({
             "cmd": "switch", "meter": meter,
             "action": match action { SwitchAction::Off => "off", SwitchAction::On => "on" },
         }),
-        Request::Round(task) => json!({"cmd": "round", "task": crate::json::task_name(*task)}),
+        Request::Round(task) => {
+            json!({"cmd": "round", "task": crate::concentrator::json::task_name(*task)})
+        }
         Request::Status => json!({"cmd": "status"}),
         Request::Export { meter } => json!({"cmd": "export", "meter": meter}),
     }
 }
 
 /// The request in `j`, or what is wrong with it.
-pub(crate) fn parse_request(j: &Json) -> Result<Request, String> {
+pub fn parse_request(j: &Json) -> Result<Request, String> {
     let meter = || {
         j.get("meter")
             .and_then(Json::as_u64)
@@ -72,7 +74,7 @@ pub(crate) fn parse_request(j: &Json) -> Result<Request, String> {
 }
 
 /// Serve the operator socket at `path` (an old socket file is replaced).
-pub(crate) fn serve(path: &Path, tx: Sender<Msg>) -> Result<(), String> {
+pub fn serve(path: &Path, tx: Sender<Msg>) -> Result<(), String> {
     let _ = std::fs::remove_file(path);
     let listener =
         UnixListener::bind(path).map_err(|e| format!("{}: cannot listen: {e}", path.display()))?;
@@ -120,20 +122,26 @@ fn client(conn: UnixStream, tx: &Sender<Msg>, n: usize) {
 }
 
 /// Shows progress lines: a bar on a terminal, plain lines otherwise.
-pub(crate) struct Progress {
+pub struct Progress {
     tty: bool,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Progress {
     /// For standard error.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Progress {
             tty: std::io::stderr().is_terminal(),
         }
     }
 
     /// Show one progress answer.
-    pub(crate) fn show(&self, a: &Json) {
+    pub fn show(&self, a: &Json) {
         let Some(p) = a.get("progress") else {
             return;
         };
@@ -156,7 +164,7 @@ impl Progress {
     }
 
     /// End a bar that did not reach its total.
-    pub(crate) fn finish(&self) {
+    pub fn finish(&self) {
         if self.tty {
             eprintln!();
         }
@@ -165,7 +173,7 @@ impl Progress {
 
 /// Send `req` to the daemon at `socket`; progress goes to `progress`; the final answer is
 /// returned.
-pub(crate) fn ask(socket: &Path, req: &Request, progress: &Progress) -> Result<Json, String> {
+pub fn ask(socket: &Path, req: &Request, progress: &Progress) -> Result<Json, String> {
     let mut conn = UnixStream::connect(socket)
         .map_err(|e| format!("{}: cannot reach the daemon: {e}", socket.display()))?;
     writeln!(conn, "{}", request_json(req)).map_err(|e| e.to_string())?;

@@ -12,19 +12,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
+use crate::mbus_sim::{self, MbusSim, MbusSimConfig, SlaveConfig};
+use crate::meter_sim::{self, Fault, MeterConfig, MeterSim, SimConfig};
+use crate::plc_sim::{self, PlcModuleSim, SimMeter};
+use crate::pty::Pty;
 use concentrator_core::{Item, SwitchAction, Task};
 use dlt645::{Address, Edition};
-use examples::mbus_sim::{self, MbusSim, MbusSimConfig, SlaveConfig};
-use examples::meter_sim::{self, Fault, MeterConfig, MeterSim, SimConfig};
-use examples::plc_sim::{self, PlcModuleSim, SimMeter};
-use examples::pty::Pty;
 use rs485_link::LineSettings;
 use serde_json::Value as Json;
 use serialport::{SerialPort, TTYPort};
 
-use crate::config::Config;
-use crate::daemon::{self, Daemon, Request};
-use crate::ops::Progress;
+use crate::concentrator::config::Config;
+use crate::concentrator::daemon::{self, Daemon, Request};
+use crate::concentrator::ops::Progress;
 
 fn addr(n: u64) -> Result<Address, String> {
     Address::from_number(n).ok_or_else(|| format!("bad address {n}"))
@@ -136,7 +136,7 @@ fn table(rows: &[Json], cfg: &Config) -> String {
             ch.map_or(String::new(), |c| format!(
                 "{} {}",
                 c.id.0,
-                crate::config::kind_name(c.kind)
+                crate::concentrator::config::kind_name(c.kind)
             )),
             m.map_or(String::new(), |m| format!("{:?}", m.protocol)),
             value_text(r),
@@ -198,7 +198,7 @@ fn reading_text(a: &Json) -> String {
 }
 
 /// Run the demo in `dir` (a fresh temporary folder when `None`).
-pub(crate) fn run(dir: Option<PathBuf>) -> Result<(), String> {
+pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     let started = StdInstant::now();
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("concentrator-demo-{}", std::process::id()))
@@ -213,7 +213,7 @@ pub(crate) fn run(dir: Option<PathBuf>) -> Result<(), String> {
         let _ = std::fs::remove_file(dir.join(f));
     }
     let origin = StdInstant::now();
-    let quiet = || -> examples::sim_port::Logger { Box::new(|_| {}) };
+    let quiet = || -> crate::sim_port::Logger { Box::new(|_| {}) };
     println!("== concentrator demo: simulated meters on pseudo-terminals ==");
 
     // RS-485 bus 0: three DL/T 645-2007 meters.

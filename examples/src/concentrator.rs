@@ -1,0 +1,11 @@
+//! The Linux concentrator daemon behind `concentrator` (src/bin/concentrator.rs): its TOML
+//! configuration, the SQLite store, the engine thread with its serial ports, forwarding, the
+//! local operator socket and the demo on simulated meters.
+
+pub mod config;
+pub mod daemon;
+pub mod demo;
+pub mod forward;
+pub mod json;
+pub mod ops;
+pub mod store;
