@@ -114,6 +114,9 @@ impl<'a> Repr<'a> {
         frame: &Frame<&'a T>,
         edition: Option<Edition>,
     ) -> Result<Repr<'a>, Error> {
+        if let Some(r) = fast_read_reply(frame.address(), frame.control(), frame.payload()) {
+            return Ok(r);
+        }
         parse_inner(
             frame.address(),
             frame.control(),
@@ -296,7 +299,28 @@ impl Address {
     }
 }
 
+/// The frame a concentrator sees most, a 2007 read reply (0x91, 0xB1), decoded inline in the
+/// caller; the same result as the general path (`parse_inner` gives `Reply::Read` for these
+/// controls and lengths; the proptests compare both through re-emit).
 #[inline]
+fn fast_read_reply(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
+    if matches!(control.0, 0x91 | 0xB1)
+        && (4..=crate::reply::MAX_READ_LEN).contains(&data.len())
+        && let Some((di, rest)) = data.split_at(4)
+        && let Some(di) = di.array::<4>()
+    {
+        return Some(Repr {
+            address,
+            follow: control.has_follow(),
+            body: Body::Reply(Reply::Read {
+                di: crate::Di::from_wire(di),
+                data: rest,
+            }),
+        });
+    }
+    None
+}
+
 fn parse_inner<'a>(
     address: Address,
     control: Control,
@@ -308,22 +332,6 @@ fn parse_inner<'a>(
 ) -> Result<Repr<'a>, Error> {
     let code = control.function();
     let len = data.len();
-    // Fast path for the frame a concentrator sees most: a 2007 read reply (0x91, 0xB1).
-    // Same result as the general path below (the proptests compare both through re-emit).
-    if matches!(control.0, 0x91 | 0xB1)
-        && (4..=crate::reply::MAX_READ_LEN).contains(&len)
-        && let Some((di, rest)) = data.split_at(4)
-        && let Some(di) = di.array::<4>()
-    {
-        return Ok(Repr {
-            address,
-            follow: control.has_follow(),
-            body: Body::Reply(Reply::Read {
-                di: crate::Di::from_wire(di),
-                data: rest,
-            }),
-        });
-    }
     let other = Repr {
         address,
         follow: control.has_follow(),

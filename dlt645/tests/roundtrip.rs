@@ -353,6 +353,7 @@ proptest! {
         f.push(0x16);
         exercise(&f);
         let frame = Frame::new_checked(&f[..]).unwrap();
+        prop_assert_eq!(Repr::parse(&frame), Repr::parse_frame(&frame));
         if let Ok(repr) = Repr::parse(&frame) {
             let mut out = [0u8; 300];
             let n = repr.emit(&mut out).unwrap_or_else(|e| panic!("{repr:?}: {e}"));

@@ -37,6 +37,12 @@ fn lines(text: &str) -> impl Iterator<Item = Vec<&str>> {
 fn check_ok(id: &str, bytes: &[u8], exp: &[(&str, &str)]) {
     let frame = Frame::new_checked(bytes).unwrap_or_else(|e| panic!("{id}: {e}"));
     let repr = Repr::parse(&frame).unwrap_or_else(|e| panic!("{id}: {e}"));
+    // `parse` takes a fast path for 2007 read replies; `parse_frame` always the general one.
+    assert_eq!(
+        Repr::parse_frame(&frame),
+        Ok(repr),
+        "{id}: fast and general paths differ"
+    );
     let values: Vec<Value<'_>> = match &repr.body {
         Body::Reply(r) => r
             .values()
