@@ -218,8 +218,22 @@ fn kill_9_loses_no_acknowledged_reading_and_forwards_nothing_twice() {
         .map(Result::unwrap)
         .collect();
     let got = received.lock().unwrap();
-    for id in ids {
-        assert!(got.contains(&id), "record {id} never forwarded");
+    for id in &ids {
+        assert!(got.contains(id), "record {id} never forwarded");
     }
+    let resent: i64 = check
+        .query_row(
+            "SELECT count(*) FROM records WHERE forward_tries > 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    eprintln!(
+        "7 runs (6 killed): {} events acknowledged ({readings} readings), {} records, {} \
+         sends, {resent} records sent again after a kill before their ack was committed",
+        stored.len(),
+        ids.len(),
+        got.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
