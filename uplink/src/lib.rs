@@ -15,6 +15,7 @@ mod multi;
 mod repr;
 mod scan;
 mod seq;
+pub mod session;
 pub mod unit;
 pub mod value;
 

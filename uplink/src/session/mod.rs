@@ -1,0 +1,23 @@
+//! The terminal (concentrator) side of the uplink as a sans-IO session: login with retry,
+//! heartbeats at the configured period, link supervision with reconnect back-off, and
+//! request handling (confirm/deny per CON, repeated frames answered from the cache, the
+//! password/MAC check on state-changing AFNs, multi-frame replies).
+//!
+//! The session never touches a socket or a clock: the caller feeds it received frames and
+//! the time, and sends what [`Terminal::poll_transmit`] hands out.
+
+mod auth;
+mod backoff;
+mod config;
+mod event;
+mod outbox;
+mod reply;
+mod terminal;
+
+pub use auth::{Authorize, Denial, KeyCheck};
+pub use backoff::Backoff;
+pub use config::Config;
+pub use event::{Event, Events};
+pub use outbox::{MAX_FRAMES, Outbox, OutboxError};
+pub use reply::{Answer, Handler, MAX_GROUPS, Reply, ReplyFull};
+pub use terminal::{Duration, Instant, LinkState, Terminal};
