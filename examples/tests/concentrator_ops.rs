@@ -3,9 +3,10 @@
 //! then the bus goes dead mid-round and the daemon reports the meters failed and keeps what it
 //! had.
 //!
-//! (A pty whose master end closes would look like an unplugged adapter, but the daemon child
-//! inherits the master descriptor from this process (`TTYPort::pair` does not set
-//! close-on-exec), so the pty never hangs up here; the reopen path is not covered by a test.)
+//! (A pty whose master end closes would look like an unplugged adapter, but here the daemon
+//! child inherits the master descriptors of ptys this process opened before it (`TTYPort::pair`
+//! does not set close-on-exec), so the pty never hangs up; `concentrator_reconnect.rs` covers
+//! the unplug and the reopen with ptys opened after the daemon started.)
 
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 

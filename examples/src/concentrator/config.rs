@@ -70,6 +70,7 @@ struct ChannelToml {
     response_timeout_ms: Option<u64>,
     tries: Option<u8>,
     master_address: Option<String>,
+    required: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +134,9 @@ pub struct Channel {
     pub line: LineSettings,
     /// The carrier module's master address (6 BCD bytes, low first), carrier channels only.
     pub master_address: [u8; 6],
+    /// Whether the daemon refuses to start without this device (default); `false` starts
+    /// without it and keeps trying to open it.
+    pub required: bool,
 }
 
 /// The validated configuration.
@@ -353,6 +357,7 @@ impl Config {
                 device: c.device.clone(),
                 line,
                 master_address,
+                required: c.required.unwrap_or(true),
             });
         }
 

@@ -189,11 +189,31 @@ fn open_port(ch: &Channel) -> Result<TTYPort, String> {
 
 /// The reader of one port: bytes go to the engine; when the port fails it says so and
 /// tries to reopen the device every second (an unplugged USB adapter coming back).
-fn spawn_reader(ch: Channel, mut port: TTYPort, tx: Sender<Msg>) {
+fn spawn_reader(ch: Channel, port: Option<TTYPort>, tx: Sender<Msg>) {
     thread::spawn(move || {
         let mut buf = [0u8; 512];
+        let mut port = port;
         loop {
-            match port.read(&mut buf) {
+            let Some(p) = port.as_mut() else {
+                // Down: try the device again every second until it is back.
+                thread::sleep(StdDuration::from_secs(1));
+                let Ok(p) = open_port(&ch) else { continue };
+                let Ok(w) = p.try_clone_native() else {
+                    continue;
+                };
+                if tx
+                    .send(Msg::PortUp {
+                        ch: ch.id.0,
+                        port: w,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+                port = Some(p);
+                continue;
+            };
+            match p.read(&mut buf) {
                 Ok(0) => {}
                 Ok(n) => {
                     let bytes = buf.get(..n).unwrap_or_default().to_vec();
@@ -207,33 +227,10 @@ fn spawn_reader(ch: Channel, mut port: TTYPort, tx: Sender<Msg>) {
                         std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => {
-                    if tx
-                        .send(Msg::PortDown {
-                            ch: ch.id.0,
-                            error: e.to_string(),
-                        })
-                        .is_err()
-                    {
+                    port = None;
+                    let error = e.to_string();
+                    if tx.send(Msg::PortDown { ch: ch.id.0, error }).is_err() {
                         return;
-                    }
-                    loop {
-                        thread::sleep(StdDuration::from_secs(1));
-                        if let Ok(p) = open_port(&ch) {
-                            let Ok(w) = p.try_clone_native() else {
-                                continue;
-                            };
-                            if tx
-                                .send(Msg::PortUp {
-                                    ch: ch.id.0,
-                                    port: w,
-                                })
-                                .is_err()
-                            {
-                                return;
-                            }
-                            port = p;
-                            break;
-                        }
                     }
                 }
             }
@@ -279,18 +276,30 @@ pub fn build_engine(
 
 /// Start the daemon: open the store and every port (an error names the device), then run
 /// the engine thread. Log lines go to `log`.
-pub fn start(cfg: Config, log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, String> {
+pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, String> {
     let store =
         SqliteStore::open(&cfg.storage).map_err(|e| format!("{}: {e}", cfg.storage.display()))?;
     let mut ports: HashMap<u8, TTYPort> = HashMap::new();
     let (tx, rx) = mpsc::channel();
+    let mut port_errors = HashMap::new();
     for ch in &cfg.channels {
-        let port = open_port(ch)?;
-        let reader = port
-            .try_clone_native()
-            .map_err(|e| format!("channel {}: {e}", ch.id.0))?;
-        spawn_reader(ch.clone(), reader, tx.clone());
-        ports.insert(ch.id.0, port);
+        match open_port(ch) {
+            Ok(port) => {
+                let reader = port
+                    .try_clone_native()
+                    .map_err(|e| format!("channel {}: {e}", ch.id.0))?;
+                spawn_reader(ch.clone(), Some(reader), tx.clone());
+                ports.insert(ch.id.0, port);
+            }
+            // A device that may come later (a USB adapter enumerated after boot): start
+            // without it and keep trying.
+            Err(e) if !ch.required => {
+                log(&format!("{e}; waiting for it"));
+                port_errors.insert(ch.id.0, format!("waiting: {e}"));
+                spawn_reader(ch.clone(), None, tx.clone());
+            }
+            Err(e) => return Err(e),
+        }
     }
     // The engine's tables are large (sized for METERS meters): build and run it on a thread
     // with room for them.
@@ -309,7 +318,7 @@ pub fn start(cfg: Config, log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, St
                 rounds: Vec::new(),
                 last_rounds: Vec::new(),
                 cfg,
-                port_errors: HashMap::new(),
+                port_errors,
             };
             r.run(&rx);
             Ok(())
@@ -385,7 +394,7 @@ impl Runner {
                 Msg::PortDown { ch, error } => {
                     (self.log)(&format!("channel {ch}: port failed ({error}); reopening"));
                     self.ports.remove(&ch);
-                    self.port_errors.insert(ch, error);
+                    self.port_errors.insert(ch, format!("down: {error}"));
                 }
                 Msg::PortUp { ch, port } => {
                     (self.log)(&format!("channel {ch}: port reopened"));
@@ -553,7 +562,7 @@ impl Runner {
                         json!({
                             "channel": c.id.0, "kind": kind_name(c.kind), "device": c.device,
                             "baud": c.line.baud, "busy": self.engine.is_busy(c.id),
-                            "port": self.port_errors.get(&c.id.0).map_or("open".to_string(), |e| format!("down: {e}")),
+                            "port": self.port_errors.get(&c.id.0).cloned().unwrap_or_else(|| "open".to_string()),
                             "meters": self.engine.archive().iter().filter(|m| m.channel == c.id).count(),
                         })
                     })
