@@ -73,6 +73,18 @@ pub enum Item {
         /// 1 = the most recent settlement.
         months_ago: u8,
     },
+    /// A block of the meter's forward active energy load curve (DL/T 645-2007 DI 06100601,
+    /// State-Grid 2013 per-item curves): `count` records from `start`, `interval_min` apart
+    /// (the meter's curve interval). Part `n` is the record at `start + n × interval_min`,
+    /// which is also its meter time; gaps the meter filled with FF are missing values.
+    LoadCurve {
+        /// Time of the first record.
+        start: crate::time::DateTime,
+        /// Records asked for (1..=96).
+        count: u8,
+        /// The meter's curve interval in minutes (1..=60).
+        interval_min: u8,
+    },
     /// Water or gas volume (M-Bus meters).
     Volume,
     /// Any DL/T 645 data identifier, returned raw (DI3..DI0 as a number; 1997 uses the low two

@@ -42,6 +42,8 @@ enum Shape {
     Status3,
     /// Kept as it came.
     Raw,
+    /// A load-curve block: start time, then records (continued in follow-up frames).
+    Curve,
 }
 
 /// The DI (as a number; 1997 uses the low 16 bits) and shape of step `step` of `item`.
@@ -88,6 +90,17 @@ fn di_of(protocol: Protocol, item: Item, step: u8) -> Option<(u32, Shape)> {
                     (0x0001_0000 | u32::from(months_ago), Numbers)
                 }
                 (Item::RawDi(di), 0) => (di, Raw),
+                // 0610 per-item curve of forward active energy (notes §1.12, SY03A `ReadLoadRec`).
+                (
+                    Item::LoadCurve {
+                        count,
+                        interval_min,
+                        ..
+                    },
+                    0,
+                ) if (1..=96).contains(&count) && (1..=60).contains(&interval_min) => {
+                    (0x0610_0601, Curve)
+                }
                 _ => return None,
             })
         }
@@ -180,6 +193,20 @@ pub(crate) fn build_frame(meter: &Meter, req: &Request, buf: &mut [u8]) -> Optio
         Request::Read { item, step, seq } => {
             let (di, _) = di_of(meter.protocol, item, step)?;
             match (is97, seq) {
+                (false, 0) if let Item::LoadCurve { start, count, .. } = item => {
+                    // DI + NN (BCD count) + mm hh DD MM YY (L = 10, notes §1.12).
+                    Req::ReadFrom {
+                        di: Di(di),
+                        count: bcd(count),
+                        start: dlt645::MinuteTime {
+                            year: start.year(),
+                            month: start.month(),
+                            day: start.day(),
+                            hour: start.hour(),
+                            minute: start.minute(),
+                        },
+                    }
+                }
                 (false, 0) => Req::Read { di: Di(di) },
                 (false, seq) => Req::ReadFollow { di: Di(di), seq },
                 (true, 0) => Req::Read97 {
@@ -312,6 +339,7 @@ fn decode(
     protocol: Protocol,
     di: u32,
     shape: Shape,
+    seq: u8,
     data: Payload<'_>,
     step_date: Option<DateTime>,
     out: &mut Decoded,
@@ -337,10 +365,11 @@ fn decode(
         }
         return Some(());
     }
+    let continuation = shape == Shape::Curve && seq > 0;
     let values = if protocol == Protocol::Dlt645_1997 {
         dlt645::catalogue::decode97(Di97(u16::try_from(di).ok()?), data)
     } else {
-        dlt645::catalogue::decode(Di(di), data, false)
+        dlt645::catalogue::decode(Di(di), data, continuation)
     };
     let mut any = false;
     for item in values {
@@ -382,6 +411,29 @@ fn decode(
             }
             // No such freeze yet: its values carry no meter time.
             (Shape::MinuteStamp, V::Absent) => out.carry = None,
+            // The block's start time (first frame only), then one record per interval,
+            // numbered across follow-up frames.
+            (Shape::Curve, V::Time(t)) if item.name == "curve start" => {
+                out.carry = Some(date_of(t, t.hour?, t.minute?, 0)?)
+            }
+            (Shape::Curve, V::Number(q)) => {
+                let part = out.counter;
+                out.counter = out.counter.saturating_add(1);
+                push(
+                    out,
+                    part,
+                    Value::Number(
+                        Decimal::new(q.value.mantissa, q.value.exponent),
+                        unit_of(q.unit),
+                    ),
+                    Quality::Good,
+                )?
+            }
+            (Shape::Curve, V::Absent) => {
+                let part = out.counter;
+                out.counter = out.counter.saturating_add(1);
+                push(out, part, Value::Missing, Quality::NotAvailable)?
+            }
             (Shape::Status3, V::Status(st)) => {
                 let relay = if st.relay_open()? {
                     RelayState::Open
@@ -439,7 +491,7 @@ pub(crate) fn interpret(meter: &Meter, req: &Request, frame: &[u8], out: &mut De
             if got_di != di || got_seq != *seq {
                 return Reply::Ignore;
             }
-            if decode(meter.protocol, di, shape, data, carry_in, out).is_none() {
+            if decode(meter.protocol, di, shape, *seq, data, carry_in, out).is_none() {
                 return Reply::Ignore;
             }
             if repr.follow {

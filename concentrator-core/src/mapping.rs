@@ -14,8 +14,9 @@ use crate::value::{Quality, Value};
 /// 0x1C switch with preamble is only 32 bytes); `poll_transmit` needs a buffer this long.
 pub const MAX_TRANSMIT: usize = qgdw1376_2::session::MAX_TX_LEN;
 
-/// Most values one reply step yields (a block of total + 15 tariffs).
-pub(crate) const MAX_PARTS: usize = 16;
+/// Most values one reply step yields: a block of total + 63 tariffs, or a load-curve frame
+/// of up to 49 four-byte records (200 data bytes).
+pub(crate) const MAX_PARTS: usize = 64;
 
 /// What one exchange with a meter asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -452,3 +452,51 @@ fn real_time_read_jumps_ahead_of_a_retry_back_off() {
         .count();
     assert_eq!(n, 8); // 7 round readings + the command's
 }
+
+#[test]
+fn load_curve_block_over_follow_up_frames() {
+    let mut sim = Sim::new(13, epoch(), vec![rs485_bus(1, 1, 0)]);
+    let start = DateTime::new(2026, 3, 10, 0, 0, 0).unwrap();
+    let item = Item::LoadCurve {
+        start,
+        count: 20,
+        interval_min: 15,
+    };
+    sim.engine.read_now(1, item, Origin::Master).unwrap();
+    assert!(sim.run_for(30_000));
+    // 20 records in frames of 8: one read (L = 10) and two follow-ups (0x12).
+    assert_eq!(sim.exchanges.len(), 3);
+    let r: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|e| match e.1.kind {
+            EventKind::Reading(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(r.len(), 20);
+    for (k, reading) in r.iter().enumerate() {
+        assert_eq!(usize::from(reading.part), k);
+        assert_eq!(
+            reading.meter_time,
+            start.add_seconds(k as i64 * 900),
+            "record {k}"
+        );
+        if k == 3 {
+            // A gap in the curve is missing, never zero.
+            assert_eq!(
+                (reading.value, reading.quality),
+                (Value::Missing, Quality::NotAvailable)
+            );
+        } else {
+            let expected = 1_000_000 - 1000 + k as i64 * 25;
+            assert_eq!(
+                reading.value,
+                Value::Number(
+                    concentrator_core::Decimal::new(expected, -2),
+                    concentrator_core::Unit::KiloWattHour
+                )
+            );
+        }
+    }
+}

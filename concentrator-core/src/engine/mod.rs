@@ -1025,6 +1025,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     value: p.value,
                     meter_time: match item {
                         Item::FrozenDay { .. } => decoded.carry,
+                        // Record n of a curve block is at start + n × interval.
+                        Item::LoadCurve { interval_min, .. } => decoded.carry.and_then(|start| {
+                            start.add_seconds(i64::from(p.part) * i64::from(interval_min) * 60)
+                        }),
                         _ => None,
                     },
                     read_at: at,

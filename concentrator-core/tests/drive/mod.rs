@@ -51,7 +51,12 @@ fn meter(no: u16) -> Option<Meter> {
 }
 
 fn item(b: u8) -> Item {
-    match b % 12 {
+    match b % 13 {
+        12 => Item::LoadCurve {
+            start: DateTime::new(2026, 5, 31, 0, 0, 0).unwrap(),
+            count: b / 13 * 5,
+            interval_min: 15,
+        },
         0 => Item::ActiveEnergyImport { tariff: b / 12 % 5 },
         1 => Item::ActiveEnergyExport { tariff: 0 },
         2 => Item::Voltage(Phase::All),

@@ -74,6 +74,8 @@ pub(crate) struct SimMeter {
     pub(crate) follow_parts: u8,
     /// Broadcast time syncs accepted.
     pub(crate) broadcasts: u32,
+    /// The load-curve block being read: start and count.
+    curve_asked: (dlt645::MinuteTime, u8),
 }
 
 impl SimMeter {
@@ -91,6 +93,16 @@ impl SimMeter {
             heard: 0,
             follow_parts: 2,
             broadcasts: 0,
+            curve_asked: (
+                dlt645::MinuteTime {
+                    year: 2000,
+                    month: 1,
+                    day: 1,
+                    hour: 0,
+                    minute: 0,
+                },
+                0,
+            ),
         }
     }
 }
@@ -1065,6 +1077,44 @@ fn meter_answer(
                 },
             )
         }
+        Body::Request(Request::ReadFollow { di, seq }) if di.0 == 0x0610_0601 => {
+            // The rest of a load-curve block, CURVE_PER_FRAME records per frame.
+            let (first, n) = m.curve_asked;
+            let from = usize::from(seq) * CURVE_PER_FRAME;
+            let to = (from + CURVE_PER_FRAME).min(usize::from(n));
+            data = curve_records(m, first, from, to);
+            follow = to < usize::from(n);
+            Repr::reply(
+                addr,
+                Reply::ReadFollow {
+                    di,
+                    data: Payload::Plain(&[]),
+                    seq,
+                },
+            )
+        }
+        Body::Request(Request::ReadFrom { di, count, start }) if di.0 == 0x0610_0601 => {
+            // DI + start time (mm hh DD MM YY) + the first records; more by 0x12 (notes §1.12).
+            let n = (count >> 4) * 10 + (count & 0x0F);
+            m.curve_asked = (start, n);
+            data = vec![
+                bcd(u64::from(start.minute)),
+                bcd(u64::from(start.hour)),
+                bcd(u64::from(start.day)),
+                bcd(u64::from(start.month)),
+                bcd(u64::from(start.year % 100)),
+            ];
+            let to = CURVE_PER_FRAME.min(usize::from(n));
+            data.extend(curve_records(m, start, 0, to));
+            follow = to < usize::from(n);
+            Repr::reply(
+                addr,
+                Reply::Read {
+                    di,
+                    data: Payload::Plain(&[]),
+                },
+            )
+        }
         Body::Request(Request::ReadFollow { di, seq }) => {
             data = format!("PART{}", seq + 1).into_bytes();
             follow = seq + 1 < m.follow_parts;
@@ -1147,6 +1197,23 @@ fn meter_answer(
     out[1] = 0xFE;
     let n = r.emit(out.get_mut(2..)?).ok()?;
     Some(n + 2)
+}
+
+/// Load-curve records a simulated meter puts in one frame.
+pub(crate) const CURVE_PER_FRAME: usize = 8;
+
+/// Curve records `from..to`: forward energy rising 0.25 kWh per interval from the meter's
+/// energy minus 10 kWh; record 3 is a gap (FF, notes §1.12: gaps are filled with FF).
+fn curve_records(m: &SimMeter, _start: dlt645::MinuteTime, from: usize, to: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for k in from..to {
+        if k == 3 {
+            out.extend_from_slice(&[0xFF; 4]);
+        } else {
+            out.extend(bcd_le(m.energy - 1000 + k as u64 * 25, 4));
+        }
+    }
+    out
 }
 
 /// A 2400-baud RS-485 bus of `n` meters numbered from `first`.
