@@ -24,7 +24,7 @@ const LINE: LineSettings = LineSettings::MBUS_9600;
 
 /// Port options of every run: the line speed, and a margin for a loaded test machine (the
 /// simulator's thread may answer late when the two cores are busy).
-const PORT_OPTS: [&str; 4] = ["--baud", "9600", "--margin-ms", "60"];
+const PORT_OPTS: [&str; 4] = ["--baud", "9600", "--margin-ms", "100"];
 
 /// A simulated bus on a pty; dropping it stops the simulator.
 struct Bus {
