@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 
 use examples::mbus_sim::{self, Collision, MbusSim, MbusSimConfig, SlaveConfig};
 use examples::pty::Pty;
-use rs485_link::LineSettings;
+use examples::sim_port::{self, Responder};
+use rs485_link::{Duration, Instant, LineSettings, Timing};
 use serde_json::Value;
 use serialport::TTYPort;
 
@@ -419,4 +420,61 @@ fn a_port_that_disappears_mid_scan_is_an_error() {
     assert!(err.contains("serial port failed"), "{err}");
     assert!(out.stdout.is_empty());
     assert!(sim.wait().unwrap().success());
+}
+
+/// A level converter that echoes every request back to the master before the slaves' answer
+/// (libmbus issue #24; notes §0, "Serial defaults").
+struct Echoing(MbusSim);
+
+impl Responder for Echoing {
+    fn respond(&mut self, request: &[u8], now: Instant) -> Option<(Duration, Vec<u8>)> {
+        let mut bytes = request.to_vec();
+        if let Some(reply) = self.0.handle(request, now) {
+            bytes.extend_from_slice(&reply.bytes);
+        }
+        Some((Duration::millis(0), bytes))
+    }
+
+    fn take_log(&mut self) -> Vec<String> {
+        self.0.take_log()
+    }
+}
+
+#[test]
+fn echo_of_a_converter_is_dropped_with_echo() {
+    let pty = Pty::open().unwrap();
+    let path = pty.slave_path().to_owned();
+    let Pty { master, slave, .. } = pty;
+    let sim = MbusSim::new(MbusSimConfig::new(three_slaves()));
+    let _sim = sim_port::run(
+        Echoing(sim),
+        master,
+        wired_mbus::MbusFraming,
+        Timing::mbus(LINE),
+        Box::new(|_| {}),
+    );
+    let bus = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mbus"))
+            .args(args)
+            .args(["--port", &path, "--quiet"])
+            .args(PORT_OPTS)
+            .output()
+            .unwrap()
+    };
+    let v = json_of(&bus(&["read", "--addr", "12", "--echo", "--json"]));
+    assert_eq!(v["count"], 3);
+    assert_eq!(v["telegrams"][2]["records"][0]["value"]["mantissa"], 300);
+    let v = json_of(&bus(&[
+        "scan", "--first", "0", "--last", "8", "--echo", "--json",
+    ]));
+    assert_eq!(
+        found_primaries(&v),
+        vec![(1, "ok".into()), (7, "ok".into())]
+    );
+    // Without --echo the echoed SND_NKE is taken for the answer: not an acknowledgement.
+    let out = bus(&["read", "--addr", "12"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unexpected reply from address 12"), "{err}");
+    drop(slave);
 }
