@@ -38,6 +38,7 @@ fn demo_reads_every_bus_switches_and_syncs() {
     assert!(row("3", "energy_import", "12345.67 kWh"), "{text}");
     assert!(row("5", "energy_import", "1000.00 kWh"), "{text}"); // DL/T 645-1997
     assert!(row("7", "volume", "1234.567 m3"), "{text}"); // M-Bus, litres scaled exactly
+    assert!(row("8", "volume", "89.012 m3"), "{text}"); // M-Bus by secondary address
     assert!(row("11", "energy_import", "1000.00 kWh"), "{text}"); // behind the carrier module
     assert!(
         text.contains("meter 2 switch off: done; relay now open"),

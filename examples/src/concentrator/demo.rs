@@ -328,7 +328,14 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     );
     meter_toml(&mut toml, 6, 1, "dlt645-2007", "000000002003", elec);
     meter_toml(&mut toml, 7, 2, "mbus-primary", "5", "\"volume\"");
-    meter_toml(&mut toml, 8, 2, "mbus-primary", "6", "\"volume\"");
+    meter_toml(
+        &mut toml,
+        8,
+        2,
+        "mbus-secondary",
+        "1234567904430107",
+        "\"volume\"",
+    );
     meter_toml(
         &mut toml,
         9,
@@ -357,7 +364,7 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     std::fs::write(&cfg_path, &toml).map_err(|e| e.to_string())?;
     let cfg = Config::load(&cfg_path).map_err(|e| e.to_string())?;
     println!(
-        "buses: RS-485 {dev0} (3 meters), RS-485 {dev1} (3 meters, one silent), M-Bus {dev2} (2 water meters),\n       carrier module {dev3} (3 meters behind it, 1-2 relay hops)"
+        "buses: RS-485 {dev0} (3 meters), RS-485 {dev1} (3 meters, one silent), M-Bus {dev2} (2 water meters:\n       one read by primary, one by secondary address),\n       carrier module {dev3} (3 meters behind it, 1-2 relay hops)"
     );
     println!("config: {}", cfg_path.display());
 
