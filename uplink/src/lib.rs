@@ -7,6 +7,8 @@ extern crate std;
 
 mod address;
 mod control;
+#[cfg(feature = "core")]
+pub mod core_map;
 mod error;
 mod frame;
 mod ident;
