@@ -478,3 +478,43 @@ fn echo_of_a_converter_is_dropped_with_echo() {
     assert!(err.contains("unexpected reply from address 12"), "{err}");
     drop(slave);
 }
+
+#[test]
+fn a_slow_converter_needs_the_usb_margin() {
+    // Every answer 180 ms after the request: past the 85 ms window of a direct line at
+    // 9600 Bd (330 bit times + 50 ms), inside it with the USB preset (+150 ms).
+    let pty = Pty::open().unwrap();
+    let path = pty.slave_path().to_owned();
+    let Pty { master, slave, .. } = pty;
+    let config = MbusSimConfig {
+        turnaround: Duration::millis(180),
+        ..MbusSimConfig::new(three_slaves())
+    };
+    let _sim = mbus_sim::spawn(master, LINE, MbusSim::new(config), Box::new(|_| {}));
+    let read = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mbus"))
+            .args([
+                "read", "--addr", "1", "--baud", "9600", "--json", "--port", &path,
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // No retries: a retry's window would catch the late answer to the attempt before it,
+    // which is then a reply of the wrong kind (E5 where a telegram is due).
+    let out = read(&["--retries", "0"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--usb or --margin-ms"));
+    // Let the late answer to that run go by before the next one starts.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let v = json_of(&read(&["--usb"]));
+    assert_eq!(v["telegrams"][0]["header"]["id"], "00182007");
+    let v = json_of(&read(&["--margin-ms", "150"]));
+    assert_eq!(v["count"], 1);
+    drop(slave);
+}
