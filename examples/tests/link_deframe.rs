@@ -259,3 +259,68 @@ fn qgdw1376_2_streams_give_the_expected_frame_counts() {
         }
     }
 }
+
+/// One codec's good frames: its name, the frames as (bytes on the wire, frame without
+/// preamble), and which bytes could join a frame (a start or preamble byte) and so are left out
+/// of the noise.
+type Corpus = (&'static str, Vec<(Vec<u8>, Vec<u8>)>, fn(u8) -> bool);
+
+/// The good frames of each codec.
+fn corpus() -> Vec<Corpus> {
+    let dlt: Vec<_> = tsv("dlt645/frames.tsv")
+        .iter()
+        .filter(|r| r[2].contains("ok=true"))
+        .map(|r| {
+            let wire = parse_hex(&r[1]).unwrap();
+            let frame = strip_wake_up(&wire);
+            (wire, frame)
+        })
+        .collect();
+    let mbus: Vec<_> = mbus_files("frames")
+        .into_iter()
+        .map(|(_, f)| (f.clone(), f))
+        .collect();
+    let plc: Vec<_> = tsv("plc/frames-1376-2.tsv")
+        .iter()
+        .filter(|r| !r[3].contains("ok=false"))
+        .map(|r| {
+            let wire = parse_hex(&r[2]).unwrap();
+            (wire.clone(), wire)
+        })
+        .collect();
+    vec![
+        ("dlt645", dlt, |b| b == 0x68 || b == 0xFE),
+        ("mbus", mbus, wired_mbus::is_start_byte),
+        ("qgdw1376-2", plc, |b| b == 0x68),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Random frames of one codec in random order, random noise between them, pushed in random
+    /// chunk sizes: exactly the frames come out, in order.
+    #[test]
+    fn random_frames_noise_and_chunking(
+        codec in 0usize..3,
+        picks in proptest::collection::vec((proptest::num::usize::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..6)), 1..12),
+        chunks in proptest::collection::vec(1usize..40, 0..64),
+    ) {
+        let all = corpus();
+        let (name, frames, forbidden) = &all[codec];
+        let mut stream = Vec::new();
+        let mut want = Vec::new();
+        for (pick, noise) in &picks {
+            stream.extend(noise.iter().copied().filter(|&b| !forbidden(b)));
+            let (wire, frame) = &frames[pick % frames.len()];
+            stream.extend_from_slice(wire);
+            want.push(frame.clone());
+        }
+        let got = match codec {
+            0 => deframe(Dlt645Framing, &stream, &chunks),
+            1 => deframe(MbusFraming, &stream, &chunks),
+            _ => deframe(Q1376_2, &stream, &chunks),
+        };
+        proptest::prop_assert_eq!(got, want, "{}", name);
+    }
+}
