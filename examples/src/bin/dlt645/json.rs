@@ -228,7 +228,8 @@ fn text_of(v: &Value<'_>) -> Option<String> {
     }
 }
 
-fn item(i: &Item<'_>) -> Json {
+/// The JSON object of one decoded item.
+pub(crate) fn item(i: &Item<'_>) -> Json {
     let mut o = Map::new();
     o.insert("name".into(), i.name.into());
     o.insert("index".into(), i.index.into());
