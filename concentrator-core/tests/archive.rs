@@ -187,3 +187,47 @@ fn forwarding_is_at_least_once() {
     assert_eq!(store.query(3, at, at, None).map(|r| r.0), Some(c));
     assert_eq!(store.query(1, at, at, None), None);
 }
+
+#[test]
+fn meter_removed_during_a_round_is_not_counted() {
+    let mut e = engine();
+    e.set_schedule(Schedule::OFF);
+    e.add_meter(dlt(1, 161, 0)).unwrap();
+    e.add_meter(dlt(2, 162, 0)).unwrap();
+    e.start_round(Task::LoadCurve);
+    let mut buf = [0u8; MAX_TRANSMIT];
+    let mut now = 0u64;
+    // Meter 1 is asked; it is removed while the request is out; nobody answers.
+    assert!(
+        e.poll_transmit(Instant::from_ticks(now), &mut buf)
+            .is_some()
+    );
+    e.remove_meter(1).unwrap();
+    let mut stats = None;
+    for _ in 0..100 {
+        let Some(t) = e.poll_timeout() else { break };
+        now = now.max(t.ticks());
+        e.handle_timeout(Instant::from_ticks(now));
+        while e
+            .poll_transmit(Instant::from_ticks(now), &mut buf)
+            .is_some()
+        {}
+        while let Some(ev) = e.poll_event() {
+            if let EventKind::RoundStats {
+                channel: None,
+                meters,
+                read,
+                failed,
+                ..
+            } = ev.kind
+            {
+                stats = Some((meters, read, failed));
+            }
+        }
+        if stats.is_some() {
+            break;
+        }
+    }
+    // Meter 1's transaction in flight still ends (and fails: silent); meter 2 fails too.
+    assert_eq!(stats, Some((2, 0, 2)));
+}

@@ -110,8 +110,11 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 }
                 if cur.failed {
                     round.failed += 1;
-                } else {
+                } else if meter.is_some() {
                     round.read += 1;
+                } else {
+                    // Removed from the archive during the round: neither read nor failed.
+                    round.meters = round.meters.saturating_sub(1);
                 }
                 round.cur = None;
             }
