@@ -173,11 +173,8 @@ impl MbusSim {
                 if s.selected {
                     s.last_fcb = None;
                     s.current = 0;
-                    self.log.push(format!(
-                        "{:3}: selected by {:016X}",
-                        s.primary,
-                        mask.as_u64()
-                    ));
+                    self.log
+                        .push(format!("{:3}: selected by {mask}", s.primary));
                     answers.push(vec![ACK]);
                 }
                 continue;

@@ -35,5 +35,5 @@ pub use request::{BaudRate, CI_APPLICATION_RESET, CI_BAUD_BASE, CI_DATA_SEND, CI
 pub use scan::MbusFraming;
 pub use scan::{ScanResult, is_start_byte, scan};
 pub use search::{Probe, WildcardSearch};
-pub use secondary::{SecondaryAddress, SecondaryMask};
+pub use secondary::{SecondaryAddress, SecondaryMask, SecondaryTextError};
 pub use timing::{BITS_PER_CHAR, Duration, Instant, LineTiming};

@@ -7,8 +7,12 @@ use crate::app::{ByteOrder, LongHeader};
 /// data header (EN 13757-3, long header): ID (4 bytes packed BCD, LSB first), manufacturer
 /// (2 bytes, LSB first), version, medium.
 ///
-/// Held as one `u64` in the order people write it (`IIIIIIIIMMMMVVDD`, libmbus's mask string),
-/// so that the 16 nibbles are the 16 positions of a wildcard search.
+/// Held as one `u64` (`IIIIIIIIMMMMVVDD`: ID digits, manufacturer code as a number, version,
+/// medium), so that the 16 nibbles are the 16 positions of a wildcard search.
+///
+/// Its text ([`Display`](core::fmt::Display), [`FromStr`](core::str::FromStr)) is the one
+/// libmbus and pyMeterBus use, which differs from [`as_u64`](Self::as_u64) in the manufacturer:
+/// see [`SecondaryMask`]'s text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SecondaryAddress(u64);
 
@@ -82,7 +86,8 @@ impl SecondaryAddress {
         LongHeader::parse(ci, user_data, order).ok().map(Self::from)
     }
 
-    /// The 16 nibbles as one number, most significant ID digit first.
+    /// The 16 nibbles as one number, most significant ID digit first, the manufacturer as its
+    /// 16-bit code (so `GWF` is `1EE6`); not the libmbus text (see [`Display`](core::fmt::Display)).
     pub const fn as_u64(self) -> u64 {
         self.0
     }
@@ -90,6 +95,102 @@ impl SecondaryAddress {
     /// From the 16 nibbles as one number.
     pub const fn from_u64(v: u64) -> Self {
         SecondaryAddress(v)
+    }
+}
+
+/// Why a secondary address or mask text could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SecondaryTextError {
+    /// Not 16 characters long.
+    #[error("a secondary address is 16 hex digits, found {len} characters")]
+    Length {
+        /// The length found.
+        len: usize,
+    },
+    /// A character that is not a hex digit.
+    #[error("not a hex digit at character {offset}")]
+    NotHex {
+        /// Offset of the character.
+        offset: usize,
+    },
+    /// An address (not a mask) with a wildcard nibble `F`.
+    #[error("wildcard nibble at character {offset} in an exact address")]
+    Wildcard {
+        /// Offset of the nibble.
+        offset: usize,
+    },
+}
+
+/// The libmbus / pyMeterBus text of 8 header bytes: the ID digits as written, then the
+/// manufacturer, version and medium bytes in wire order (manufacturer LSB first).
+///
+/// libmbus prints secondary addresses so (`mbus_frame_get_secondary_address`: `%08X` of the
+/// ID, then the two manufacturer bytes as they stand in the header, then version and medium),
+/// and pyMeterBus's `send_select_frame` puts such a text back on the wire in that order; the
+/// libmbus corpus frame `GWF-MTKcoder.hex` (header `07 20 18 00 E6 1E 35 07`) reads
+/// `00182007E61E3507`.
+fn write_text(f: &mut core::fmt::Formatter<'_>, b: [u8; 8]) -> core::fmt::Result {
+    let [i0, i1, i2, i3, m0, m1, v, d] = b;
+    write!(
+        f,
+        "{:08X}{m0:02X}{m1:02X}{v:02X}{d:02X}",
+        u32::from_le_bytes([i0, i1, i2, i3])
+    )
+}
+
+/// Reads the text [`write_text`] writes (upper or lower case) back into 8 header bytes.
+fn read_text(s: &str) -> Result<[u8; 8], SecondaryTextError> {
+    if s.len() != 16 {
+        return Err(SecondaryTextError::Length { len: s.len() });
+    }
+    // Two digits a byte, in the order written.
+    let mut written = [0u8; 8];
+    let mut digits = s.chars().enumerate();
+    for byte in written.iter_mut() {
+        for _ in 0..2 {
+            let (offset, c) = digits
+                .next()
+                .ok_or(SecondaryTextError::Length { len: s.len() })?;
+            let d = c
+                .to_digit(16)
+                .ok_or(SecondaryTextError::NotHex { offset })?;
+            *byte = (*byte << 4) | d as u8;
+        }
+    }
+    // The ID is written most significant digit first and sent LSB first; the rest is written
+    // in wire order.
+    let [i3, i2, i1, i0, m0, m1, v, d] = written;
+    Ok([i0, i1, i2, i3, m0, m1, v, d])
+}
+
+impl core::fmt::Display for SecondaryAddress {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write_text(f, self.to_bytes())
+    }
+}
+
+impl core::str::FromStr for SecondaryAddress {
+    type Err = SecondaryTextError;
+
+    /// The 16 hex digits of an exact address (no wildcard nibble).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mask: SecondaryMask = s.parse()?;
+        match (0..SecondaryMask::POSITIONS).find(|&p| mask.nibble(p) == 0xF) {
+            Some(p) => Err(SecondaryTextError::Wildcard {
+                offset: text_offset(p),
+            }),
+            None => Ok(SecondaryAddress(mask.as_u64())),
+        }
+    }
+}
+
+/// The character of the libmbus text that holds nibble `position` of the `u64` form (they
+/// differ only in the manufacturer, whose two bytes are swapped in the text).
+const fn text_offset(position: usize) -> usize {
+    match position {
+        8..=9 => position + 2,
+        10..=11 => position - 2,
+        _ => position,
     }
 }
 
@@ -195,6 +296,22 @@ impl SecondaryMask {
     }
 }
 
+impl core::fmt::Display for SecondaryMask {
+    /// The libmbus text, `F` nibbles standing for wildcards.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write_text(f, self.to_bytes())
+    }
+}
+
+impl core::str::FromStr for SecondaryMask {
+    type Err = SecondaryTextError;
+
+    /// 16 hex digits in the libmbus text; `F` nibbles are wildcards.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        read_text(s).map(SecondaryMask::from_bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +341,37 @@ mod tests {
         assert_eq!(a.to_bytes(), data[..8]);
         assert_eq!(SecondaryAddress::from_long_header(0x78, &data), None);
         assert_eq!(SecondaryAddress::from_long_header(0x72, &data[..11]), None);
+    }
+
+    #[test]
+    fn libmbus_text() {
+        extern crate std;
+        use std::string::ToString;
+        // libmbus corpus `GWF-MTKcoder.hex`: header 07 20 18 00 E6 1E 35 07, which libmbus
+        // prints as 00182007E61E3507 (manufacturer bytes in wire order).
+        let a = SecondaryAddress::from_bytes([0x07, 0x20, 0x18, 0x00, 0xE6, 0x1E, 0x35, 0x07]);
+        assert_eq!(a.to_string(), "00182007E61E3507");
+        assert_eq!("00182007e61e3507".parse(), Ok(a));
+        let m: SecondaryMask = "00182007E61E3507".parse().unwrap();
+        assert!(m.is_exact() && m.matches(a));
+        assert_eq!(m.to_string(), "00182007E61E3507");
+        assert_eq!(
+            "00182007FFFFFFFF".parse(),
+            Ok(SecondaryMask::id(0x0018_2007))
+        );
+        assert_eq!(
+            "0018200".parse::<SecondaryMask>(),
+            Err(SecondaryTextError::Length { len: 7 })
+        );
+        assert_eq!(
+            "00182007E61E35G7".parse::<SecondaryMask>(),
+            Err(SecondaryTextError::NotHex { offset: 14 })
+        );
+        // Nibble 8 of the u64 form is the manufacturer's high nibble: character 10 of the text.
+        assert_eq!(
+            "00182007E6FE3507".parse::<SecondaryAddress>(),
+            Err(SecondaryTextError::Wildcard { offset: 10 })
+        );
     }
 
     #[test]

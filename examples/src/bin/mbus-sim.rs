@@ -151,9 +151,7 @@ fn main() -> ExitCode {
         }
     };
     for s in &args.config.slaves {
-        let secondary = s
-            .secondary()
-            .map_or("none".to_string(), |a| format!("{:016X}", a.as_u64()));
+        let secondary = s.secondary().map_or("none".to_string(), |a| a.to_string());
         println!(
             "slave {} (secondary {secondary}, {} telegram(s))",
             s.primary,

@@ -41,8 +41,6 @@ mod commands;
 mod json;
 #[path = "mbus/progress.rs"]
 mod progress;
-#[path = "mbus/secondary.rs"]
-mod secondary;
 #[path = "mbus/table.rs"]
 mod table;
 

@@ -4,8 +4,6 @@
 use rs485_link::LineSettings;
 use wired_mbus::{Address, Duration, LineTiming, MasterConfig, SecondaryMask};
 
-use crate::secondary;
-
 /// Where a command is sent: a primary address or a secondary address (mask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
@@ -19,9 +17,10 @@ impl Target {
     /// A decimal primary address, or 16 hex digits of a secondary address.
     pub(crate) fn parse(s: &str) -> Result<Self, String> {
         if s.len() == 16 {
-            return secondary::parse(s)
+            return s
+                .parse()
                 .map(Target::Secondary)
-                .ok_or_else(|| format!("--addr {s:?}: not 16 hex digits"));
+                .map_err(|e| format!("--addr {s:?}: {e}"));
         }
         let n: u8 = s.parse().map_err(|_| {
             format!("--addr {s:?}: neither a primary address 0..=250 nor 16 hex digits")
@@ -38,7 +37,7 @@ impl Target {
     pub(crate) fn label(&self) -> String {
         match self {
             Target::Primary(a) => a.byte().to_string(),
-            Target::Secondary(m) => secondary::format_mask(*m),
+            Target::Secondary(m) => m.to_string(),
         }
     }
 }
@@ -162,8 +161,7 @@ pub(crate) fn parse(args: &[String]) -> Result<Options, String> {
             "--last" => o.last = number(value(&mut it, flag)?, flag)?,
             "--mask" => {
                 let s = value(&mut it, flag)?;
-                o.mask = secondary::parse(s)
-                    .ok_or_else(|| format!("--mask {s:?}: not 16 hex digits"))?;
+                o.mask = s.parse().map_err(|e| format!("--mask {s:?}: {e}"))?;
             }
             "--no-reset" => o.no_reset = true,
             "--max-telegrams" => {
@@ -242,7 +240,9 @@ mod tests {
         assert!(err("--port p --baud 100").contains("--baud"));
         assert!(err("--port p --addr 251").contains("reserved"));
         assert!(err("--port p --addr x").contains("neither a primary address"));
-        assert!(err("--port p --addr 12345678FFFFFFFG").contains("16 hex digits"));
+        assert!(
+            err("--port p --addr 12345678FFFFFFFG").contains("not a hex digit at character 15")
+        );
         assert!(err("--port p --new 251").contains("0..=250"));
         assert!(err("--port p --first 9 --last 3").contains("first <= last"));
         assert!(err("--port p --max-telegrams 0").contains("at least 1"));

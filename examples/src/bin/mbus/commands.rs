@@ -15,7 +15,7 @@ use wired_mbus::{
 use crate::args::{Options, Target};
 use crate::bus::{Bus, BusError, Step};
 use crate::progress::{Progress, bar};
-use crate::{json, secondary, table};
+use crate::{json, table};
 
 /// Exit status when the slave (or nobody) answered.
 const EXIT_NO_REPLY: u8 = 3;
@@ -147,7 +147,7 @@ pub(crate) fn scan(o: &Options) -> ExitCode {
 /// One secondary address as JSON fields.
 fn secondary_json(a: SecondaryAddress) -> Json {
     json!({
-        "secondary": secondary::format(a),
+        "secondary": a.to_string(),
         "id": format!("{:08X}", a.id()),
         "manufacturer": Manufacturer(a.manufacturer()).to_string(),
         "version": a.version(),
@@ -175,7 +175,7 @@ pub(crate) fn scan_secondary(o: &Options) -> ExitCode {
                     probes += 1;
                     let text = format!(
                         "scan-secondary probe {probes} mask {}, {} found",
-                        secondary::format_mask(mask),
+                        mask,
                         found.len()
                     );
                     progress.status(&text, probes % 10 == 1);
@@ -183,10 +183,10 @@ pub(crate) fn scan_secondary(o: &Options) -> ExitCode {
             }
             Step::Event(Event::Found(Found::Secondary(a)), _) => {
                 found.push(a);
-                progress.note(&format!("found secondary address {}", secondary::format(a)));
+                progress.note(&format!("found secondary address {a}"));
             }
             Step::Event(Event::Found(Found::DuplicateSecondary(m)), _) => {
-                let m = secondary::format_mask(m);
+                let m = m.to_string();
                 progress.note(&format!(
                     "several slaves answer to {m} and cannot be told apart (same secondary address?)"
                 ));
@@ -210,7 +210,7 @@ pub(crate) fn scan_secondary(o: &Options) -> ExitCode {
         return print_json(&json!({
             "port": o.port,
             "baud": o.baud,
-            "mask": secondary::format_mask(start),
+            "mask": start.to_string(),
             "probes": probes,
             "capped": capped,
             "found": list,
