@@ -147,20 +147,14 @@ pub(crate) fn parse(cmd: &str, args: &[String]) -> Result<Options, String> {
             "--addr" => addr = Some(address(value()?)?),
             "--di" => {
                 let v = value()?.to_string();
-                // `frozen-day N`, `frozen-day=N` or one argument "frozen-day N".
-                let (name, n) = match v.split_once(['=', ' ', ':']) {
-                    Some((name, n)) => (name.to_string(), Some(n.trim().to_string())),
-                    None => (v, None),
+                // `frozen-day N`: the number may come as the next argument.
+                day = match it.peek() {
+                    Some(next) if next.parse::<u8>().is_ok() => {
+                        it.next().map(|n| number::<u8>(n, "--di N")).transpose()?
+                    }
+                    _ => None,
                 };
-                let n = match n {
-                    Some(n) => Some(n),
-                    None => match it.peek() {
-                        Some(next) if next.parse::<u8>().is_ok() => it.next().cloned(),
-                        _ => None,
-                    },
-                };
-                day = n.map(|n| number::<u8>(&n, "--di N")).transpose()?;
-                di = Some(name);
+                di = Some(v);
             }
             "--edition" => {
                 edition = Some(match value()? {

@@ -158,6 +158,9 @@ pub(crate) fn resolve(
 ) -> Result<Target, String> {
     let t = text.trim();
     if let Some(target) = hex(t) {
+        if day.is_some() {
+            return Err(format!("--di {t}: a hex DI takes no number"));
+        }
         return match (target, edition) {
             (target, None) => Ok(target),
             (target, Some(e)) if target.edition() == e => Ok(target),
@@ -169,7 +172,18 @@ pub(crate) fn resolve(
             )),
         };
     }
-    let name = t.to_ascii_lowercase();
+    // `frozen-day=3`, `frozen-day:3` or one argument "frozen-day 3".
+    let (name, day) = match t.split_once(['=', ':', ' ']) {
+        Some((name, n)) if day.is_none() => (
+            name.trim().to_ascii_lowercase(),
+            Some(
+                n.trim()
+                    .parse::<u8>()
+                    .map_err(|_| format!("--di {t}: {n:?} is not a day number"))?,
+            ),
+        ),
+        _ => (t.to_ascii_lowercase(), day),
+    };
     let edition = edition.unwrap_or(Edition::V2007);
     if let Some((_, base, _)) = DAY_NAMES.iter().find(|(n, _, _)| *n == name) {
         let n = day.ok_or_else(|| format!("--di {name} needs a day number N (1..62)"))?;
@@ -236,6 +250,11 @@ mod tests {
         assert!(resolve("9010", None, Some(Edition::V2007)).is_err());
         assert!(resolve("00010000", None, Some(Edition::V1997)).is_err());
         assert!(resolve("000100", None, None).is_err());
+        assert_eq!(
+            resolve("0001 0000", None, None),
+            Ok(Target::V2007(Di(0x0001_0000)))
+        );
+        assert!(resolve("00010000", Some(1), None).is_err());
     }
 
     #[test]
@@ -266,7 +285,16 @@ mod tests {
             resolve("frozen-day", Some(62), None),
             Ok(Target::V2007(Di(0x0506_013E)))
         );
+        assert_eq!(
+            resolve("frozen-day=2", None, None),
+            Ok(Target::V2007(Di(0x0506_0102)))
+        );
+        assert_eq!(
+            resolve("frozen-day 2", None, None),
+            Ok(Target::V2007(Di(0x0506_0102)))
+        );
         assert!(resolve("frozen-day", None, None).is_err());
+        assert!(resolve("frozen-day=x", None, None).is_err());
         assert!(resolve("frozen-day", Some(63), None).is_err());
         assert!(resolve("energy", Some(2), None).is_err());
     }
