@@ -684,6 +684,7 @@ impl<'a> Values<'a> {
 impl<'a> Iterator for Values<'a> {
     type Item = Item<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Item<'a>> {
         if self.data.is_empty() {
             return None;
@@ -716,8 +717,58 @@ impl<'a> Iterator for Values<'a> {
     }
 }
 
+/// The common case of [`decode_field`] (every energy, voltage, power ... field): a BCD
+/// number of 1 to 8 bytes, decoded in one register. `None` for
+/// any other format or length (the general path decides). Same answers as the general path:
+/// all FF is absent, a nibble above 9 is invalid.
+#[inline(always)]
+fn bcd_value(format: Format, bytes: Payload<'_>) -> Option<Value<'_>> {
+    let Format::Bcd {
+        exponent,
+        signed,
+        unit,
+        ..
+    } = format
+    else {
+        return None;
+    };
+    let (raw, wire) = bytes.as_raw();
+    let x = bcd::load_le(raw)?;
+    let n = raw.len();
+    let mantissa = if n <= 4 {
+        // Fields of 1..=4 bytes (all the catalogue's numbers) in a 32-bit register.
+        let x = x as u32;
+        let plain = if wire { bcd::unscramble4(x, n) } else { x };
+        if plain == u32::MAX >> (32 - 8 * n) {
+            return Some(Value::Absent);
+        }
+        let sign_bit = 0x80u32 << (8 * (n - 1));
+        let negative = signed && plain & sign_bit != 0;
+        let digits = if signed { plain & !sign_bit } else { plain };
+        bcd::decode4(digits).map(|d| {
+            let d = i64::from(d);
+            if negative { -d } else { d }
+        })
+    } else {
+        let plain = if wire { bcd::unscramble_lanes(x, n) } else { x };
+        if plain == bcd::lane_mask(n) {
+            return Some(Value::Absent);
+        }
+        number_lanes(plain, n, signed)
+    };
+    Some(mantissa.map_or(Value::Invalid(bytes), |mantissa| {
+        Value::Number(Quantity {
+            value: Decimal { mantissa, exponent },
+            unit,
+        })
+    }))
+}
+
 /// Decode one field.
 pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
+    if let Some(v) = bcd_value(format, bytes) {
+        return v;
+    }
     let (raw, wire) = bytes.as_raw();
     let ff = if wire {
         0xFF_u8.wrapping_add(bcd::SCRAMBLE)
@@ -792,6 +843,17 @@ fn number(bytes: Payload<'_>, signed: bool) -> Option<i64> {
     for b in rest.iter().rev() {
         n = n * 100 + i64::from(bcd::decode(b.wrapping_sub(off))?);
     }
+    Some(if negative { -n } else { n })
+}
+
+/// [`number`] on plain bytes already in the low `n` (1..=8) lanes of `plain`.
+#[inline]
+fn number_lanes(plain: u64, n: usize, signed: bool) -> Option<i64> {
+    let sign_bit = 0x80u64 << (8 * (n.clamp(1, 8) - 1));
+    let negative = signed && plain & sign_bit != 0;
+    let digits = if signed { plain & !sign_bit } else { plain };
+    // At most 16 digits: below 10^16, so the cast is exact.
+    let n = bcd::decode_lanes(digits)? as i64;
     Some(if negative { -n } else { n })
 }
 
@@ -870,6 +932,58 @@ impl<'a> crate::Reply<'a> {
             | crate::Reply::ReadFollow97 { di, data }
             | crate::Reply::ReRead97 { di, data } => Some(decode97(di, data)),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The register fast path of BCD fields gives what the byte-by-byte definition gives
+    /// (all FF absent, else `number`, else invalid) for every length it takes, both
+    /// scramblings, signed and unsigned, on digits, nibbles above 9, sign bits and FF.
+    #[test]
+    fn bcd_fast_path_matches_bytes() {
+        let pool = [
+            0x00u8, 0x01, 0x09, 0x10, 0x99, 0x9A, 0xA0, 0x80, 0x7F, 0xFF, 0x32, 0x33,
+        ];
+        let mut seed = 1u32;
+        for n in 1..=8 {
+            for round in 0..4000 {
+                let mut raw = [0u8; 8];
+                for b in raw.iter_mut().take(n) {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    *b = pool[(seed >> 24) as usize % pool.len()];
+                }
+                if round == 0 {
+                    raw = [0xFF; 8];
+                }
+                let raw = &raw[..n];
+                let mut wire = [0u8; 8];
+                for (w, r) in wire.iter_mut().zip(raw) {
+                    *w = r.wrapping_add(bcd::SCRAMBLE);
+                }
+                for bytes in [Payload::Plain(raw), Payload::Wire(&wire[..n])] {
+                    for signed in [false, true] {
+                        let format = bcd(n as u8, -2, signed, Unit::KWh);
+                        let want = if raw.iter().all(|b| *b == 0xFF) {
+                            Value::Absent
+                        } else {
+                            number(bytes, signed).map_or(Value::Invalid(bytes), |mantissa| {
+                                Value::Number(Quantity {
+                                    value: Decimal {
+                                        mantissa,
+                                        exponent: -2,
+                                    },
+                                    unit: Unit::KWh,
+                                })
+                            })
+                        };
+                        assert_eq!(bcd_value(format, bytes), Some(want), "{bytes:?} {signed}");
+                    }
+                }
+            }
         }
     }
 }

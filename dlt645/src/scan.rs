@@ -38,6 +38,7 @@ pub enum Scan {
 /// (the receive procedure of 2007 §4, as robust masters implement it). After a failed
 /// candidate the scan moves on by one byte. Total: never panics, answers within
 /// [`MAX_SCAN_LEN`] bytes.
+#[inline]
 pub fn scan(buf: &[u8]) -> Scan {
     let fe = buf.iter().take_while(|b| **b == WAKE_UP).count();
     let rest = buf.get(fe..).unwrap_or(&[]);
@@ -221,6 +222,7 @@ pub struct Frames<'a> {
 impl<'a> Iterator for Frames<'a> {
     type Item = (usize, Frame<&'a [u8]>);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.rest.is_empty() {
