@@ -7,7 +7,7 @@ use qgdw1376_2::unit::protocol::Protocol as PlcProtocol;
 use qgdw1376_2::unit::report::RouteStatus;
 
 use super::round::round_item;
-use super::{Asked, Concentrator, Job, Round, Transmit, Txn, TxnState, Work, add_ms, request_of};
+use super::{Asked, Concentrator, Job, Round, Transmit, TxnState, Work, add_ms, request_of};
 use crate::archive::MeterAddress;
 use crate::channel::ChannelId;
 use crate::event::{Alarm, Event, EventKind, Outcome, Task};
@@ -233,60 +233,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 return Some(Transmit { channel, len, baud });
             }
         }
-        let ch = self.channels.get_mut(ci)?.as_mut()?;
-        if ch.guard_until > now.ticks() {
-            return None;
-        }
-        // A command jumps ahead of a round transaction that is only waiting out its back-off
-        // (a silent meter's retry): the round transaction is set aside, not cut short, and
-        // resumes with its next try once the commands are done.
-        if ch.suspended.is_none()
-            && !ch.commands.is_empty()
-            && ch
-                .txn
-                .is_some_and(|t| t.in_round && matches!(t.state, TxnState::Backoff { .. }))
-        {
-            ch.suspended = ch.txn.take();
-        }
-        if ch.txn.is_none() && ch.commands.is_empty() {
-            ch.txn = ch.suspended.take();
-            if let Some(t) = ch.txn.as_mut()
-                && let TxnState::Backoff { until } = t.state
-                && until <= now.ticks()
-            {
-                t.state = TxnState::Send;
-            }
-        }
-        match ch.txn {
-            Some(Txn {
-                state: TxnState::Send,
-                ..
-            }) => {}
-            Some(_) => {
-                self.refresh_timer(ci, now);
-                return None;
-            }
-            None => {
-                // Router-led: the module drives the round; only commands go out from here.
-                let (job, in_round) = if router_led {
-                    (ch.commands.pop_front()?, false)
-                } else {
-                    self.next_job(ci, now)?
-                };
-                let ch = self.channels.get_mut(ci)?.as_mut()?;
-                ch.txn = Some(Txn {
-                    job,
-                    step: 0,
-                    seq: 0,
-                    tries: 0,
-                    state: TxnState::Send,
-                    carry: None,
-                    counter: 0,
-                    set_to: None,
-                    in_round,
-                });
-            }
-        }
+        // Router-led: the module drives the round; only commands go out from here.
+        self.txn_to_send(ci, now, router_led)?;
         let wall = self.clock.now(now);
         let ch = self.channels.get_mut(ci)?.as_mut()?;
         let line = ch.cfg.line;

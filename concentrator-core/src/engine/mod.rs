@@ -772,55 +772,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if self.carrier.as_ref().is_some_and(|c| c.channel == ci) {
             return self.carrier_transmit(ci, now, buf);
         }
-        let ch = self.channels.get_mut(ci)?.as_mut()?;
-        if ch.guard_until > now.ticks() {
-            return None;
-        }
-        // A command jumps ahead of a round transaction that is only waiting out its back-off
-        // (a silent meter's retry): the round transaction is set aside, not cut short, and
-        // resumes with its next try once the commands are done.
-        if ch.suspended.is_none()
-            && !ch.commands.is_empty()
-            && ch
-                .txn
-                .is_some_and(|t| t.in_round && matches!(t.state, TxnState::Backoff { .. }))
-        {
-            ch.suspended = ch.txn.take();
-        }
-        if ch.txn.is_none() && ch.commands.is_empty() {
-            ch.txn = ch.suspended.take();
-            if let Some(t) = ch.txn.as_mut()
-                && let TxnState::Backoff { until } = t.state
-                && until <= now.ticks()
-            {
-                t.state = TxnState::Send;
-            }
-        }
-        match ch.txn {
-            Some(Txn {
-                state: TxnState::Send,
-                ..
-            }) => {}
-            Some(_) => {
-                self.refresh_timer(ci, now);
-                return None;
-            }
-            None => {
-                let (job, in_round) = self.next_job(ci, now)?;
-                let ch = self.channels.get_mut(ci)?.as_mut()?;
-                ch.txn = Some(Txn {
-                    job,
-                    step: 0,
-                    seq: 0,
-                    tries: 0,
-                    state: TxnState::Send,
-                    carry: None,
-                    counter: 0,
-                    set_to: None,
-                    in_round,
-                });
-            }
-        }
+        self.txn_to_send(ci, now, false)?;
         let wall = self.clock.now(now);
         let ch = self.channels.get_mut(ci)?.as_mut()?;
         let kind = ch.cfg.kind;
@@ -875,6 +827,68 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             len,
             baud,
         })
+    }
+
+    /// Gets channel `ci`'s transaction ready to send at `now`, shared by the RS-485/M-Bus
+    /// channels and the carrier channel: honours the guard time, sets a round transaction in
+    /// back-off aside while commands wait (and resumes it after), and starts the next job when
+    /// none is in flight (`commands_only`: queued commands only, never the round). `None`
+    /// when there is nothing to send now; otherwise the channel's `txn` is in `Send` state.
+    fn txn_to_send(&mut self, ci: usize, now: Instant, commands_only: bool) -> Option<()> {
+        let ch = self.channels.get_mut(ci)?.as_mut()?;
+        if ch.guard_until > now.ticks() {
+            return None;
+        }
+        // A command jumps ahead of a round transaction that is only waiting out its back-off
+        // (a silent meter's retry): the round transaction is set aside, not cut short, and
+        // resumes with its next try once the commands are done.
+        if ch.suspended.is_none()
+            && !ch.commands.is_empty()
+            && ch
+                .txn
+                .is_some_and(|t| t.in_round && matches!(t.state, TxnState::Backoff { .. }))
+        {
+            ch.suspended = ch.txn.take();
+        }
+        if ch.txn.is_none() && ch.commands.is_empty() {
+            ch.txn = ch.suspended.take();
+            if let Some(t) = ch.txn.as_mut()
+                && let TxnState::Backoff { until } = t.state
+                && until <= now.ticks()
+            {
+                t.state = TxnState::Send;
+            }
+        }
+        match ch.txn {
+            Some(Txn {
+                state: TxnState::Send,
+                ..
+            }) => {}
+            Some(_) => {
+                self.refresh_timer(ci, now);
+                return None;
+            }
+            None => {
+                let (job, in_round) = if commands_only {
+                    (ch.commands.pop_front()?, false)
+                } else {
+                    self.next_job(ci, now)?
+                };
+                let ch = self.channels.get_mut(ci)?.as_mut()?;
+                ch.txn = Some(Txn {
+                    job,
+                    step: 0,
+                    seq: 0,
+                    tries: 0,
+                    state: TxnState::Send,
+                    carry: None,
+                    counter: 0,
+                    set_to: None,
+                    in_round,
+                });
+            }
+        }
+        Some(())
     }
 
     fn process_rx(&mut self, ci: usize, now: Instant) {
