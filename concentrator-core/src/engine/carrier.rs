@@ -142,15 +142,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             let mut round = match ch.round.take() {
                 Some(r) => r,
                 None => match ch.pending.pop_front() {
-                    Some(task) => Round {
-                        task,
-                        next_slot: 0,
-                        cur: None,
-                        broadcast_done: false,
-                        meters: 0,
-                        read: 0,
-                        failed: 0,
-                    },
+                    Some(task) => Round::new(task),
                     None => return,
                 },
             };
@@ -331,13 +323,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 return;
             };
             ch.round = Some(Round {
-                task,
-                next_slot: 0,
-                cur: None,
                 broadcast_done: true,
-                meters: 0,
-                read: 0,
-                failed: 0,
+                ..Round::new(task)
             });
         }
         let restarted = c
@@ -503,13 +490,9 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         };
         let at = self.clock.now(now);
         let mut round = Round {
-            task,
             next_slot: N,
-            cur: None,
             broadcast_done: true,
-            meters: 0,
-            read: 0,
-            failed: 0,
+            ..Round::new(task)
         };
         for slot in 0..N {
             let Some(meter) = self.archive.slot(slot).copied() else {

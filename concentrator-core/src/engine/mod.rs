@@ -159,6 +159,21 @@ struct Round {
     failed: u16,
 }
 
+impl Round {
+    /// A round of `task` that has not started: no meter visited yet, nothing counted.
+    const fn new(task: Task) -> Self {
+        Self {
+            task,
+            next_slot: 0,
+            cur: None,
+            broadcast_done: false,
+            meters: 0,
+            read: 0,
+            failed: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct ChannelState {
     cfg: ChannelConfig,
@@ -591,15 +606,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 continue;
             }
             if ch.round.is_none() {
-                ch.round = Some(Round {
-                    task,
-                    next_slot: 0,
-                    cur: None,
-                    broadcast_done: false,
-                    meters: 0,
-                    read: 0,
-                    failed: 0,
-                });
+                ch.round = Some(Round::new(task));
                 started += 1;
             } else if ch.pending.push_back(task).is_ok() {
                 started += 1;

@@ -51,15 +51,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             let ch = self.channels.get_mut(ci)?.as_mut()?;
             if ch.round.is_none() {
                 let task = ch.pending.pop_front()?;
-                ch.round = Some(Round {
-                    task,
-                    next_slot: 0,
-                    cur: None,
-                    broadcast_done: false,
-                    meters: 0,
-                    read: 0,
-                    failed: 0,
-                });
+                ch.round = Some(Round::new(task));
             }
             let kind = ch.cfg.kind;
             let mut round = ch.round?;
