@@ -466,18 +466,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         }
         match reply {
             Reply::Answered(_) => self.emit_readings(&a.meter, a.item, &decoded, at),
-            Reply::MeterError(code) => self.emit(Event {
-                at,
-                kind: EventKind::Reading(crate::event::Reading {
-                    meter: a.meter.archive_no,
-                    item: a.item,
-                    part: 0,
-                    value: crate::value::Value::Missing,
-                    meter_time: None,
-                    read_at: at,
-                    quality: crate::value::Quality::MeterError(code),
-                }),
-            }),
+            Reply::MeterError(code) => self.emit_meter_error(&a.meter, a.item, code, at),
             Reply::Ignore => {}
         }
     }

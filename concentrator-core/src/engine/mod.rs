@@ -1034,6 +1034,23 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         self.job_done(&txn, work, meter, Outcome::Done, at);
     }
 
+    /// Reports a meter's error reply `code` to a read of `item`: recorded as such, with no
+    /// value, never a zero.
+    fn emit_meter_error(&mut self, meter: &Meter, item: Item, code: u16, at: DateTime) {
+        self.emit(Event {
+            at,
+            kind: EventKind::Reading(Reading {
+                meter: meter.archive_no,
+                item,
+                part: 0,
+                value: Value::Missing,
+                meter_time: None,
+                read_at: at,
+                quality: Quality::MeterError(code),
+            }),
+        });
+    }
+
     /// Reports the values of one answered step as readings.
     fn emit_readings(&mut self, meter: &Meter, item: Item, decoded: &Decoded, at: DateTime) {
         for p in &decoded.parts {
@@ -1076,19 +1093,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             return;
         };
         if let Work::Read { item, .. } = work {
-            // An error reply is recorded as such: no value, never a zero.
-            self.emit(Event {
-                at,
-                kind: EventKind::Reading(Reading {
-                    meter: meter.archive_no,
-                    item,
-                    part: 0,
-                    value: Value::Missing,
-                    meter_time: None,
-                    read_at: at,
-                    quality: Quality::MeterError(code),
-                }),
-            });
+            self.emit_meter_error(&meter, item, code, at);
         }
         self.job_done(&txn, work, meter, Outcome::MeterError(code), at);
     }
