@@ -15,6 +15,11 @@
 //!   that reversed address are answered. (A colleague saw its RtuClient send addresses
 //!   reversed as well, so its client and server agree with each other and not with the
 //!   standard.)
+//! - Its broadcast time (0x08) handler `set_time` reads the six bytes as YY MM DD hh mm ss in
+//!   wire order, but they come ss mm hh DD MM YY (low field first, like every multi-byte field;
+//!   `../shared/notes/dlt645.md` §1.3 table). Our broadcast of 2026-11-23 18:58:07 would set
+//!   its clock to 2007-58-18 ... , which Python refuses, so its clock stays unset; when the
+//!   fields happen to form a date, it sets a wrong one. The test checks exactly that.
 //! - Its server opened the pty with even parity without the EINVAL a colleague saw from its
 //!   RtuClient, so no socat-style workaround was needed on the server side.
 
@@ -34,7 +39,8 @@ use serialport::SerialPort;
 
 /// The meter: the package's RTU server on the device in argv[1] at 2400 Bd 8E1, configured as
 /// its README shows, serving forward active energy 12345.67 kWh and phase-A voltage 220.5 V.
-/// Prints "ready" once the port is open and runs until stdin closes.
+/// Prints "ready" once the port is open and runs until stdin closes; then prints the DATA of
+/// the broadcast times it got and the clock they set ("none" if none did).
 const SCRIPT: &str = r#"
 import sys
 from dlt645 import MeterServerService
@@ -44,11 +50,20 @@ svc = MeterServerService.new_rtu_server(port=sys.argv[1], data_bits=8, stop_bits
 svc.set_address("123456789012")
 assert svc.set_00(0x00010000, 12345.67)
 assert svc.set_02(0x02010100, 220.5)
+# Keep the DATA of each broadcast time as its handler gets it (unscrambled, wire order).
+received = []
+handler = svc.set_time
+def spy(data):
+    received.append(bytes(data).hex())
+    handler(data)
+svc.set_time = spy
 if not svc.server.start():
     sys.exit("the RTU server did not start on " + sys.argv[1])
 print("ready", flush=True)
 sys.stdin.read()
 svc.server.stop()
+print("received", ",".join(received), flush=True)
+print("time", svc.time.strftime("%Y-%m-%d %H:%M:%S") if svc.time else "none", flush=True)
 "#;
 
 /// The version whose behaviour the assertions below describe.
@@ -233,7 +248,8 @@ fn our_read_against_the_pypi_dlt645_meter_server() {
     let stdout = child.stdout.take().unwrap();
     let meter = Meter(child);
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let mut reader = BufReader::new(stdout);
+    reader.read_line(&mut first).unwrap();
     assert_eq!(first.trim(), "ready", "the Python meter did not start");
     let port = cable.b.slave_path();
 
@@ -277,6 +293,72 @@ fn our_read_against_the_pypi_dlt645_meter_server() {
     let plain = String::from_utf8(out.stdout).unwrap();
     assert!(plain.contains("voltage, phase A"), "{plain}");
     assert!(plain.contains("220.5 V"), "{plain}");
+
+    // Broadcast time: it reads the fields in the wrong order (see the module doc).
+    let out = tool(port, &["time", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sent = json(&out)["time"].as_str().unwrap().to_string();
+    // Let its thread take the frame before stdin closes.
+    thread::sleep(Duration::from_millis(300));
+    let mut meter = meter;
+    drop(meter.0.stdin.take());
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).unwrap();
+    let theirs = rest
+        .lines()
+        .find_map(|l| l.strip_prefix("time "))
+        .unwrap_or_else(|| panic!("no time line: {rest:?}, {:?}", meter.0.wait()));
+    // It got our DATA as sent: ss mm hh DD MM YY in BCD ...
+    let received = rest
+        .lines()
+        .find_map(|l| l.strip_prefix("received "))
+        .unwrap_or_else(|| panic!("no received line: {rest:?}"));
+    assert_eq!(received, wire(&sent));
+    // ... and read it in the wrong order.
+    assert_eq!(theirs, misread(&sent), "we sent {sent}");
+    assert_ne!(theirs, sent);
+    eprintln!("dlt645_interop: we broadcast {sent}; dlt645 3.2.0 set its clock to {theirs}");
     drop(meter);
     drop(cable);
+}
+
+/// The broadcast-time DATA of `sent` in hex: ss mm hh DD MM YY, BCD.
+fn wire(sent: &str) -> String {
+    let f: Vec<u16> = sent
+        .split(['-', ' ', ':'])
+        .map(|p| p.parse().unwrap())
+        .collect();
+    [f[5], f[4], f[3], f[2], f[1], f[0] % 100]
+        .iter()
+        .map(|v| format!("{v:02}"))
+        .collect()
+}
+
+/// What dlt645 3.2.0's `set_time` makes of our broadcast of `sent` (`YYYY-MM-DD hh:mm:ss`):
+/// the wire bytes ss mm hh DD MM YY taken as YY MM DD hh mm ss; "none" if that is no date.
+fn misread(sent: &str) -> String {
+    let f: Vec<u16> = sent
+        .split(['-', ' ', ':'])
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let (yy, mo, dd, hh, mi, ss) = (f[0] % 100, f[1], f[2], f[3], f[4], f[5]);
+    let (year, month, day, hour, minute, second) = (2000 + ss, mi, hh, dd, mo, yy);
+    let valid = month <= 12
+        && hour <= 23
+        && minute <= 59
+        && second <= 59
+        && concentrator_core::DateTime::new(
+            year,
+            month as u8,
+            day as u8,
+            hour as u8,
+            minute as u8,
+            second as u8,
+        )
+        .is_ok();
+    if valid {
+        format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")
+    } else {
+        "none".to_string()
+    }
 }
