@@ -12,7 +12,7 @@ use crate::archive::MeterAddress;
 use crate::channel::ChannelId;
 use crate::event::{Alarm, Event, EventKind, Outcome, Task};
 use crate::item::Protocol;
-use crate::mapping::{Decoded, Next, Reply, Request};
+use crate::mapping::{Decoded, Next, Reply};
 use crate::store::Store;
 use crate::time::{Instant, WallClock};
 
@@ -373,11 +373,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 }),
             };
             if let Some(a) = asked {
-                let req = Request::Read {
-                    item: a.item,
-                    step: a.step,
-                    seq: a.seq,
-                };
+                let req = a.request();
                 if let Some(n) = crate::map_dlt645::build_frame(&meter, &req, &mut frame) {
                     answer = Some((n, a));
                 }
@@ -419,11 +415,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         else {
             return;
         };
-        let req = Request::Read {
-            item: a.item,
-            step: a.step,
-            seq: a.seq,
-        };
+        let req = a.request();
         let mut decoded = Decoded {
             carry: a.carry,
             counter: a.counter,

@@ -227,6 +227,17 @@ struct Asked {
     counter: u16,
 }
 
+impl Asked {
+    /// The read request for the step and follow-up this meter is at.
+    const fn request(&self) -> Request {
+        Request::Read {
+            item: self.item,
+            step: self.step,
+            seq: self.seq,
+        }
+    }
+}
+
 /// Counters of things the engine dropped or cut short, for diagnostics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
