@@ -17,7 +17,7 @@
 //!   standard.)
 //! - Its broadcast time (0x08) handler `set_time` reads the six bytes as YY MM DD hh mm ss in
 //!   wire order, but they come ss mm hh DD MM YY (low field first, like every multi-byte field;
-//!   `../shared/notes/dlt645.md` §1.3 table). Our broadcast of 2026-11-23 18:58:07 would set
+//!   `../shared/notes/dlt645.md` §1.5 table). Our broadcast of 2026-11-23 18:58:07 would set
 //!   its clock to 2007-58-18 ... , which Python refuses, so its clock stays unset; when the
 //!   fields happen to form a date, it sets a wrong one. The test checks exactly that.
 //! - Its server opened the pty with even parity without the EINVAL a colleague saw from its

@@ -442,3 +442,20 @@ fn a_missing_port_and_bad_options_are_clear_errors() {
         stderr(&out)
     );
 }
+
+#[test]
+fn address_with_two_meters_on_the_bus_is_a_garbled_reply() {
+    // Both answer the AA..AA wildcard at once; the collision fails every checksum.
+    let b = bus(vec![
+        MeterConfig::new(addr(161), Edition::V2007),
+        MeterConfig::new(addr(162), Edition::V2007),
+    ]);
+    let out = run(&b, &["address", "--retries", "0", "--json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(json(&out)["kind"], "garbled");
+    assert!(
+        stderr(&out).contains("several meters answering at once"),
+        "{}",
+        stderr(&out)
+    );
+}
