@@ -8,5 +8,6 @@ pub mod meter_sim;
 pub mod plc_sim;
 pub mod pty;
 pub mod sim_port;
+pub mod uplink_client;
 
 pub use hex::{HexError, parse_hex};
