@@ -202,20 +202,10 @@ pub(crate) fn kamstrup_telegrams(split: bool) -> Vec<Vec<u8>> {
 /// An M-Bus segment at 2400 baud with `n` Kamstrup slaves at primary addresses 1..=n.
 pub(crate) fn mbus_bus(n: usize, split: bool, loss: u64) -> Bus {
     Bus {
-        kind: ChannelKind::Mbus,
-        line: LineSettings::MBUS_2400,
-        meters: Vec::new(),
         slaves: (0..n)
             .map(|i| SimSlave::new(i as u8 + 1, kamstrup_telegrams(split)))
             .collect(),
-        nodes: Vec::new(),
-        relayed: 0,
-        router_led: false,
-        router_at: None,
-        router_wait: RouterWait::Idle,
-        module_seq: 0,
-        router_rounds: 0,
-        loss,
+        ..Bus::empty(ChannelKind::Mbus, LineSettings::MBUS_2400, loss)
     }
 }
 
@@ -238,6 +228,26 @@ pub(crate) struct Bus {
     pub(crate) router_rounds: u32,
     /// Percent of exchanges lost (request or reply never arrives).
     pub(crate) loss: u64,
+}
+
+impl Bus {
+    /// A bus of `kind` with no meters or slaves yet, its carrier module (if any) idle.
+    fn empty(kind: ChannelKind, line: LineSettings, loss: u64) -> Self {
+        Bus {
+            kind,
+            line,
+            meters: Vec::new(),
+            slaves: Vec::new(),
+            nodes: Vec::new(),
+            relayed: 0,
+            router_led: false,
+            router_at: None,
+            router_wait: RouterWait::Idle,
+            module_seq: 0,
+            router_rounds: 0,
+            loss,
+        }
+    }
 }
 
 /// A byte delivery to the engine.
@@ -1219,20 +1229,10 @@ fn curve_records(m: &SimMeter, _start: dlt645::MinuteTime, from: usize, to: usiz
 /// A 2400-baud RS-485 bus of `n` meters numbered from `first`.
 pub(crate) fn rs485_bus(first: u64, n: usize, loss: u64) -> Bus {
     Bus {
-        kind: ChannelKind::Rs485,
-        line: LineSettings::DLT645_2400,
         meters: (0..n)
             .map(|i| SimMeter::new(first + i as u64, 1_000_000 + i as u64 * 37))
             .collect(),
-        slaves: Vec::new(),
-        nodes: Vec::new(),
-        relayed: 0,
-        router_led: false,
-        router_at: None,
-        router_wait: RouterWait::Idle,
-        module_seq: 0,
-        router_rounds: 0,
-        loss,
+        ..Bus::empty(ChannelKind::Rs485, LineSettings::DLT645_2400, loss)
     }
 }
 
