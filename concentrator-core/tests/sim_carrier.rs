@@ -5,12 +5,8 @@
 
 mod sim;
 
-use concentrator_core::{ChannelId, DateTime, EventKind, Quality, Task};
-use sim::{Sim, carrier_bus};
-
-fn epoch() -> DateTime {
-    DateTime::new(2026, 3, 10, 10, 0, 0).unwrap()
-}
+use concentrator_core::{ChannelId, EventKind, Quality, Task};
+use sim::{Sim, carrier_bus, epoch};
 
 #[test]
 fn module_start_up_archive_sync_and_a_round() {
@@ -46,11 +42,7 @@ fn mixed_round(seed: u64) -> Sim {
     buses[5].meters[11].fault = sim::Fault::Silent;
     let mut sim = Sim::new(seed, epoch(), buses);
     sim.engine.start_round(Task::LoadCurve);
-    let done = sim.run_until(7_200_000, |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e.1.kind, EventKind::RoundStats { channel: None, .. }))
-    });
+    let done = sim.run_until(7_200_000, Sim::round_done);
     assert!(done, "drive loop bound hit (livelock)");
     sim
 }
@@ -171,11 +163,7 @@ fn router_led_round_answers_the_module_and_reports_the_silent_meter() {
     assert!(sim.run_for(120_000));
     assert_eq!(sim.buses[0].router_rounds, 1);
     sim.engine.start_round(Task::DailyFrozen);
-    assert!(sim.run_until(3_600_000, |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e.1.kind, EventKind::RoundStats { channel: None, .. }))
-    }));
+    assert!(sim.run_until(3_600_000, Sim::round_done));
     assert_eq!(sim.buses[0].router_rounds, 2);
     let frozen: Vec<_> = sim
         .events
@@ -192,14 +180,7 @@ fn router_led_round_answers_the_module_and_reports_the_silent_meter() {
             .iter()
             .all(|r| r.meter_time.is_some() && r.quality == Quality::Good)
     );
-    let offline: Vec<_> = sim
-        .events
-        .iter()
-        .filter_map(|e| match e.1.kind {
-            EventKind::Alarm(concentrator_core::Alarm::MeterOffline { meter, .. }) => Some(meter),
-            _ => None,
-        })
-        .collect();
+    let offline: Vec<_> = sim.offline_meters();
     assert_eq!(offline, vec![5]);
     assert!(sim.events.iter().any(|e| e.1.kind
         == EventKind::RoundStats {

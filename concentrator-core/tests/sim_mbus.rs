@@ -5,13 +5,9 @@
 mod sim;
 
 use concentrator_core::{
-    ChannelId, DateTime, Decimal, EventKind, Item, Origin, Outcome, Quality, Task, Unit, Value,
+    ChannelId, Decimal, EventKind, Item, Origin, Outcome, Quality, Task, Unit, Value,
 };
-use sim::{Sim, mbus_bus};
-
-fn epoch() -> DateTime {
-    DateTime::new(2026, 3, 10, 10, 0, 0).unwrap()
-}
+use sim::{Sim, epoch, mbus_bus};
 
 fn readings(sim: &Sim) -> Vec<concentrator_core::Reading> {
     sim.events
@@ -74,14 +70,7 @@ fn silent_slave_fails_the_round_and_is_reported() {
     let mut sim = Sim::new(3, epoch(), vec![bus]);
     sim.engine.start_round(Task::LoadCurve);
     assert!(sim.run_until(600_000, |s| !s.engine.is_busy(ChannelId(0))));
-    let offline: Vec<_> = sim
-        .events
-        .iter()
-        .filter_map(|e| match e.1.kind {
-            EventKind::Alarm(concentrator_core::Alarm::MeterOffline { meter, .. }) => Some(meter),
-            _ => None,
-        })
-        .collect();
+    let offline: Vec<_> = sim.offline_meters();
     assert_eq!(offline, vec![2]);
     // Three tries of SND_NKE, then the meter's other item is skipped for the round.
     assert_eq!(sim.buses[0].slaves[1].heard, 3);

@@ -8,11 +8,7 @@ use concentrator_core::{
     Alarm, ChannelId, DateTime, EventKind, Item, Origin, Outcome, Phase, Quality, RelayState,
     SwitchAction, Task, Value,
 };
-use sim::{Fault, Sim, rs485_bus};
-
-fn epoch() -> DateTime {
-    DateTime::new(2026, 3, 10, 10, 0, 0).unwrap()
-}
+use sim::{Fault, Sim, epoch, rs485_bus};
 
 #[test]
 fn one_meter_energy_read_now() {
@@ -66,11 +62,7 @@ fn faulty_buses(loss: u64) -> Vec<sim::Bus> {
 fn big_round(seed: u64) -> Sim {
     let mut sim = Sim::new(seed, epoch(), faulty_buses(5));
     sim.engine.start_round(Task::LoadCurve);
-    let done = sim.run_until(3_600_000, |s| {
-        s.events
-            .iter()
-            .any(|e| matches!(e.1.kind, EventKind::RoundStats { channel: None, .. }))
-    });
+    let done = sim.run_until(3_600_000, Sim::round_done);
     assert!(done, "drive loop bound hit (livelock)");
     sim
 }

@@ -9,10 +9,11 @@
 
 use std::collections::BTreeMap;
 
+use concentrator_core::EventKind;
 use concentrator_core::{
-    ChannelConfig, ChannelId, ChannelKind, Concentrator, ControlAuth, DateTime, Duration, Event,
-    Instant, LineSettings, MAX_TRANSMIT, Meter, MeterAddress, OffsetClock, Protocol, ReadSet,
-    RecordId, Transmit,
+    Alarm, ChannelConfig, ChannelId, ChannelKind, Concentrator, ControlAuth, DateTime, Duration,
+    Event, Instant, LineSettings, MAX_TRANSMIT, Meter, MeterAddress, OffsetClock, Protocol,
+    ReadSet, RecordId, Transmit,
 };
 use dlt645::{Address, Body, Err2007, ErrorWord, Frame, Function, Payload, Reply, Repr, Request};
 
@@ -349,7 +350,30 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// The wall-clock time the simulations start at.
+pub(crate) fn epoch() -> DateTime {
+    DateTime::new(2026, 3, 10, 10, 0, 0).unwrap()
+}
+
 impl Sim {
+    /// Whether the statistics of a whole round (over every channel) have been reported.
+    pub(crate) fn round_done(&self) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e.1.kind, EventKind::RoundStats { channel: None, .. }))
+    }
+
+    /// The archive numbers of the meters reported offline, in order.
+    pub(crate) fn offline_meters(&self) -> Vec<u16> {
+        self.events
+            .iter()
+            .filter_map(|e| match e.1.kind {
+                EventKind::Alarm(Alarm::MeterOffline { meter, .. }) => Some(meter),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn new(seed: u64, epoch: DateTime, buses: Vec<Bus>) -> Self {
         let mut engine = Box::new(Engine::new(Store::default(), OffsetClock { epoch }));
         engine.set_schedule(concentrator_core::Schedule::OFF);
