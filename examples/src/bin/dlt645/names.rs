@@ -101,7 +101,7 @@ const NAMES: &[(&str, Option<u32>, Option<u16>, &str)] = &[
         "meter-number",
         Some(0x0400_0402),
         Some(0xC033),
-        "meter number",
+        "meter number (1997: user number)",
     ),
     (
         "status",
@@ -137,11 +137,11 @@ pub(crate) fn help() -> String {
     for (name, d07, d97, what) in NAMES {
         let d07 = d07.map_or("-".to_string(), |d| format!("{d:08X}"));
         let d97 = d97.map_or("-".to_string(), |d| format!("{d:04X}"));
-        s.push_str(&format!("  {name:<16}{d07} / {d97:<6}{what}\n"));
+        s.push_str(&format!("  {name:<18}{d07} / {d97:<6}{what}\n"));
     }
     for (name, base, what) in DAY_NAMES {
         s.push_str(&format!(
-            "  {:<16}{:06X}NN / -     {what} (N = 1..62)\n",
+            "  {:<18}{:06X}NN / -     {what} (N = 1..62)\n",
             format!("{name} N"),
             base >> 8
         ));
