@@ -304,17 +304,24 @@ impl Address {
 /// controls and lengths; the proptests compare both through re-emit).
 #[inline]
 fn fast_read_reply(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
+    let (raw, wire) = data.as_raw();
     if matches!(control.0, 0x91 | 0xB1)
-        && (4..=crate::reply::MAX_READ_LEN).contains(&data.len())
-        && let Some((di, rest)) = data.split_at(4)
-        && let Some(di) = di.array::<4>()
+        && raw.len() <= crate::reply::MAX_READ_LEN
+        && let Some((di, rest)) = raw.split_first_chunk::<4>()
     {
+        // The DI's four bytes unscrambled at once (wire order is DI0 first: little-endian).
+        let di = u32::from_le_bytes(*di);
+        let (di, data) = if wire {
+            (crate::bcd::unscramble4(di, 4), Payload::Wire(rest))
+        } else {
+            (di, Payload::Plain(rest))
+        };
         return Some(Repr {
             address,
             follow: control.has_follow(),
             body: Body::Reply(Reply::Read {
-                di: crate::Di::from_wire(di),
-                data: rest,
+                di: crate::Di(di),
+                data,
             }),
         });
     }

@@ -151,6 +151,7 @@ impl<const N: usize> Scanner<N> {
 
     /// The next whole, checked frame (wake-up bytes stripped), or `None` if more bytes are
     /// needed. Noise before it is dropped and counted in [`dropped`](Self::dropped).
+    #[inline]
     pub fn next_frame(&mut self) -> Option<Frame<&[u8]>> {
         loop {
             let pending = self.buf.get(self.head..self.len)?;
