@@ -4,6 +4,7 @@
 pub mod concentrator;
 mod hex;
 pub mod mbus_sim;
+pub mod master_station;
 pub mod meter_sim;
 pub mod plc_sim;
 pub mod pty;

@@ -1,0 +1,62 @@
+//! Reply frames as JSON: AFN, then each (pn, Fn) with its typed value.
+
+use qgdw1376_1::unit::Data;
+use qgdw1376_1::value::Quantity;
+use qgdw1376_1::{FrameRepr, Units};
+use serde_json::{Value, json};
+
+fn quantity(q: Option<Quantity>) -> Value {
+    match q {
+        Some(q) => json!({"mantissa": q.mantissa, "exponent": q.exponent, "unit": q.unit.symbol()}),
+        None => Value::Null,
+    }
+}
+
+/// The data units of one frame as a JSON array.
+pub fn render_units(units: Units<'_>) -> Value {
+    let mut out = Vec::new();
+    for u in units {
+        let Ok(u) = u else {
+            out.push(json!({"error": "undecodable unit"}));
+            break;
+        };
+        let value = match u.data() {
+            Ok(Some(Data::Empty)) | Ok(None) => Value::Null,
+            Ok(Some(Data::Clock(c))) => json!(c.map(|c| format!(
+                "20{:02}-{:02}-{:02} {:02}:{:02}:{:02}",
+                c.year, c.month, c.day, c.hour, c.minute, c.second
+            ))),
+            Ok(Some(Data::ForwardActive(fa)))
+            | Ok(Some(Data::DailyFrozen(_, fa)))
+            | Ok(Some(Data::MonthlyFrozen(_, fa))) => {
+                json!({"forward_active": fa.values.iter().map(quantity).collect::<Vec<_>>()})
+            }
+            Ok(Some(Data::Events(e))) => json!({"ec1": e.ec1, "ec2": e.ec2,
+                "records": e.records.iter().map(|r| json!({"erc": r.erc})).collect::<Vec<_>>()}),
+            Ok(Some(Data::ForwardReply(r))) => json!({"port": r.port,
+                "frame": r.frame.iter().map(|b| format!("{b:02X}")).collect::<String>()}),
+            Ok(Some(d)) => json!(format!("{d:?}")),
+            Err(e) => json!({"error": e.to_string()}),
+        };
+        out.push(json!({"pn": u.pn, "fn": u.fn_number, "value": value}));
+    }
+    Value::Array(out)
+}
+
+/// Reply frames as one JSON object: AFN and every unit of every frame.
+pub fn render_frames(frames: &[Vec<u8>]) -> Value {
+    let mut afn = None;
+    let mut units = Vec::new();
+    for f in frames {
+        match FrameRepr::parse_bytes(f) {
+            Ok(r) => {
+                afn = Some(r.afn.to_byte());
+                if let Value::Array(v) = render_units(r.data_units()) {
+                    units.extend(v);
+                }
+            }
+            Err(e) => units.push(json!({"error": e.to_string()})),
+        }
+    }
+    json!({"afn": afn, "frames": frames.len(), "units": units})
+}

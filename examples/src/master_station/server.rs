@@ -1,0 +1,186 @@
+//! The listening master station and its registry of logged-in concentrators.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use super::command::{Command, TerminalId};
+use super::conn::{Job, serve};
+use super::db::Db;
+
+/// Why a command got no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterError {
+    /// No concentrator with this address is logged in.
+    NotConnected(TerminalId),
+    /// The connection closed before the reply was complete.
+    Disconnected,
+    /// No complete reply within the timeout.
+    Timeout,
+    /// The reply frames were out of order.
+    Sequence(String),
+    /// The request could not be encoded.
+    Encode(String),
+}
+
+impl std::fmt::Display for MasterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotConnected(t) => write!(f, "terminal {t} is not connected"),
+            Self::Disconnected => write!(f, "the connection closed before the reply was complete"),
+            Self::Timeout => write!(f, "no reply within the timeout"),
+            Self::Sequence(e) => write!(f, "reply frames out of order: {e}"),
+            Self::Encode(e) => write!(f, "encode: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for MasterError {}
+
+/// What the master knows of a logged-in concentrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TerminalInfo {
+    /// Its address.
+    pub id: TerminalId,
+    /// Heartbeats confirmed on this connection.
+    pub heartbeats: u64,
+    /// When it logged in.
+    pub since: SystemTime,
+}
+
+pub(crate) struct Entry {
+    jobs: Sender<Job>,
+    info: TerminalInfo,
+}
+
+pub(crate) struct Shared {
+    terminals: Mutex<HashMap<TerminalId, Entry>>,
+    db: Option<Mutex<Db>>,
+}
+
+impl Shared {
+    pub(crate) fn register(&self, t: TerminalId) -> Receiver<Job> {
+        let (tx, rx) = mpsc::channel();
+        let info = TerminalInfo {
+            id: t,
+            heartbeats: 0,
+            since: SystemTime::now(),
+        };
+        if let Ok(mut m) = self.terminals.lock() {
+            m.insert(t, Entry { jobs: tx, info });
+        }
+        rx
+    }
+
+    pub(crate) fn unregister(&self, t: TerminalId) {
+        if let Ok(mut m) = self.terminals.lock() {
+            m.remove(&t);
+        }
+    }
+
+    pub(crate) fn heartbeat(&self, t: TerminalId) {
+        if let Ok(mut m) = self.terminals.lock()
+            && let Some(e) = m.get_mut(&t)
+        {
+            e.info.heartbeats += 1;
+        }
+    }
+
+    pub(crate) fn db_session(&self, t: TerminalId, what: &str) {
+        if let Some(db) = &self.db
+            && let Ok(db) = db.lock()
+        {
+            let _ = db.session(t, what);
+        }
+    }
+}
+
+/// A running master station.
+pub struct MasterStation {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    master: u8,
+}
+
+impl MasterStation {
+    /// Listens on `listen`; results go to `db` when given. `master` is this station's
+    /// address (A3, 1–127).
+    pub fn start(listen: SocketAddr, db: Option<Db>, master: u8) -> std::io::Result<Self> {
+        let l = TcpListener::bind(listen)?;
+        let addr = l.local_addr()?;
+        let shared = Arc::new(Shared {
+            terminals: Mutex::new(HashMap::new()),
+            db: db.map(Mutex::new),
+        });
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            for stream in l.incoming().flatten() {
+                let s = s.clone();
+                std::thread::spawn(move || serve(stream, &s, master));
+            }
+        });
+        Ok(Self {
+            shared,
+            addr,
+            master,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// This station's master address.
+    pub fn master(&self) -> u8 {
+        self.master
+    }
+
+    /// The concentrators logged in now.
+    pub fn terminals(&self) -> Vec<TerminalInfo> {
+        let mut v: Vec<TerminalInfo> = self
+            .shared
+            .terminals
+            .lock()
+            .map(|m| m.values().map(|e| e.info).collect())
+            .unwrap_or_default();
+        v.sort_by_key(|i| (i.id.area, i.id.terminal));
+        v
+    }
+
+    /// Sends `command` to `to` and waits for the whole reply (every frame); stores it.
+    pub fn request(&self, to: TerminalId, command: &Command) -> Result<Vec<Vec<u8>>, MasterError> {
+        let super::command::Built {
+            afn,
+            code,
+            pw,
+            units,
+        } = command.build().map_err(MasterError::Encode)?;
+        let (tx, rx) = mpsc::channel();
+        let sender = self
+            .shared
+            .terminals
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&to).map(|e| e.jobs.clone()))
+            .ok_or(MasterError::NotConnected(to))?;
+        sender
+            .send(Job {
+                afn,
+                code,
+                pw,
+                units,
+                reply: tx,
+            })
+            .map_err(|_| MasterError::Disconnected)?;
+        let frames = rx.recv().map_err(|_| MasterError::Disconnected)??;
+        if let Some(db) = &self.shared.db
+            && let Ok(db) = db.lock()
+        {
+            let _ = db.result(to, &format!("{command:?}"), &frames);
+        }
+        Ok(frames)
+    }
+}
