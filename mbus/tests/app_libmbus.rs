@@ -10,20 +10,9 @@ use std::path::{Path, PathBuf};
 
 use wired_mbus::app::libmbus::write_normalized;
 
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/mbus/libmbus"
-);
+mod common;
 
-fn hex(path: &Path) -> Vec<u8> {
-    let text = fs::read_to_string(path).unwrap();
-    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits
-        .chunks(2)
-        .filter(|c| c.len() == 2)
-        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
-        .collect()
-}
+use common::{VECTORS, hex};
 
 /// CI and user data of a long frame `68 L L 68 C A CI data CS 16`, or why not.
 fn long_frame(bytes: &[u8]) -> Result<(u8, &[u8]), &'static str> {

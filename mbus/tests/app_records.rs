@@ -12,20 +12,9 @@ use wired_mbus::app::{
     DataCoding, Function, Header, Quantity, Record, RecordKind, Unit, UserData, Value,
 };
 
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/mbus/libmbus"
-);
+mod common;
 
-fn hex(path: &Path) -> Vec<u8> {
-    let text = fs::read_to_string(path).unwrap();
-    let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-    digits
-        .chunks(2)
-        .filter(|c| c.len() == 2)
-        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
-        .collect()
-}
+use common::{VECTORS, hex};
 
 /// The text of `<tag>...</tag>` elements in a block, in order, XML entities decoded.
 fn fields(block: &str) -> Vec<(String, String)> {
