@@ -446,3 +446,35 @@ fn broadcasts_run_without_a_reply_and_bad_frames_are_typed_errors() {
     assert_eq!(s.state(), LinkState::Online);
     assert_eq!(Duration::minutes(15), s.config().heartbeat);
 }
+
+#[test]
+fn an_active_event_report_has_the_shape_of_vector_u08() {
+    // U08: terminal 9612/3456 reports ERC14 with C = 0xC4, AFN 0E, SEQ 70 (CON, PSEQ 0).
+    let u08 = vector("U08");
+    let me = Address::from_bytes([0x12, 0x96, 0x56, 0x34, 0x00]);
+    let mut s = Terminal::<_, 4096>::with_key(Config::new(me), KEY, t(0));
+    let units = FrameRepr::parse_bytes(&u08).unwrap().units.to_vec();
+    assert_eq!(
+        s.report(&units, true),
+        Err(qgdw1376_1::session::ReportError::Offline)
+    );
+    s.poll(t(0));
+    s.connected(t(0));
+    drain(&mut s);
+    let mut c = [0u8; 32];
+    let n = FrameRepr::link_confirm(me, 1).emit(&mut c).unwrap();
+    s.receive(t(1), &c[..n], &mut Script::default()).unwrap();
+    let pseq = s.report(&units, true).unwrap();
+    assert_eq!(pseq, 2);
+    let sent = drain(&mut s);
+    assert_eq!(sent.len(), 1);
+    // Byte for byte U08 but for the sequence number (and so the checksum).
+    let mut want = u08.clone();
+    want[13] = 0x70 | pseq;
+    let cs = want[6..want.len() - 2]
+        .iter()
+        .fold(0u8, |a, b| a.wrapping_add(*b));
+    let len = want.len();
+    want[len - 2] = cs;
+    assert_eq!(sent[0], want);
+}

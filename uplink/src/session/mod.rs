@@ -20,4 +20,4 @@ pub use config::Config;
 pub use event::{Event, Events};
 pub use outbox::{MAX_FRAMES, Outbox, OutboxError};
 pub use reply::{Answer, Handler, MAX_GROUPS, Reply, ReplyFull};
-pub use terminal::{Duration, Instant, LinkState, Terminal};
+pub use terminal::{Duration, Instant, LinkState, ReportError, Terminal};

@@ -69,6 +69,23 @@ impl Fingerprint {
     }
 }
 
+/// Largest active report frame (ERC records are at most a few tens of bytes each).
+const REPORT: usize = 512;
+
+/// Why an active report was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    /// Not logged in: reports go only over a logged-in link.
+    #[error("not logged in")]
+    Offline,
+    /// The previous report has not been sent yet.
+    #[error("a report is still waiting to be sent")]
+    Busy,
+    /// The frame does not fit the report buffer.
+    #[error("report too long")]
+    TooLong,
+}
+
 /// Largest link-management frame: login and heartbeat are 20 bytes (vector U01).
 const LINK_FRAME: usize = 20;
 
@@ -98,6 +115,8 @@ pub struct Terminal<A, const N: usize> {
     last: Option<Fingerprint>,
     events: Events,
     executed: u64,
+    report: [u8; REPORT],
+    report_len: usize,
 }
 
 impl<A: Authorize, const N: usize> Terminal<A, N> {
@@ -116,6 +135,8 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             last: None,
             events: Events::default(),
             executed: 0,
+            report: [0; REPORT],
+            report_len: 0,
         }
     }
 
@@ -155,6 +176,10 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             let n = core::mem::take(&mut self.link_len);
             return self.link.get(..n);
         }
+        if self.report_len > 0 {
+            let n = core::mem::take(&mut self.report_len);
+            return self.report.get(..n);
+        }
         self.outbox.next_frame()
     }
 
@@ -171,6 +196,39 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
                 ..
             } => Some(outstanding.map_or(next_heartbeat, |(_, sent)| sent + t)),
         }
+    }
+
+    /// Queues an active report of event data units (AFN 0E F1/F2 groups, e.g. from
+    /// `core_map::erc`): C = 0xC4 (up, PRM = 1, function 4 user data, notes §2.2 and vector
+    /// U08), a new PSEQ, CON as asked (AFN 04 F1's CON flags say which classes want a
+    /// confirm). Sent once; the caller keeps the events until the master has read them.
+    pub fn report(&mut self, units: &[u8], con: bool) -> Result<u8, ReportError> {
+        if !matches!(self.state, State::Online { .. }) {
+            return Err(ReportError::Offline);
+        }
+        if self.report_len > 0 {
+            return Err(ReportError::Busy);
+        }
+        let pseq = self.next_pseq();
+        let f = FrameRepr {
+            protocol: crate::PROTOCOL_1376_1,
+            control: Control {
+                dir: Direction::Up,
+                prm: true,
+                fcb_acd: false,
+                fcv: false,
+                code: 4,
+            },
+            address: self.link_address(),
+            afn: Afn::Class3,
+            seq: Seq::single(pseq, con),
+            units,
+            pw: None,
+            ec: None,
+            tp: None,
+        };
+        self.report_len = f.emit(&mut self.report).map_err(|_| ReportError::TooLong)?;
+        Ok(pseq)
     }
 
     /// The connection is open: sends the login (AFN 02 F1).
@@ -190,6 +248,7 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
     /// not executed twice.
     pub fn disconnected(&mut self, now: Instant) {
         self.link_len = 0;
+        self.report_len = 0;
         self.outbox.drop_pending();
         self.state = State::Offline {
             connect_at: now + self.backoff.next_delay(),
