@@ -717,30 +717,27 @@ impl<'a> Iterator for Values<'a> {
     }
 }
 
+/// What a BCD number field holds, before it becomes a [`Value`].
+enum Number {
+    /// All FF.
+    Absent,
+    /// A nibble above 9.
+    Invalid,
+    /// The signed digits.
+    Digits(i64),
+}
+
 /// The common case of [`decode_field`] (every energy, voltage, power ... field): a BCD
-/// number of 1 to 8 bytes, decoded in one register. `None` for
-/// any other format or length (the general path decides). Same answers as the general path:
-/// all FF is absent, a nibble above 9 is invalid.
+/// number of `n` = 1 to 8 bytes already loaded into `x` (lane 0 = first byte), decoded in one
+/// register. Same answers as the byte-by-byte definition ([`number`] after the all-FF test).
 #[inline(always)]
-fn bcd_value(format: Format, bytes: Payload<'_>) -> Option<Value<'_>> {
-    let Format::Bcd {
-        exponent,
-        signed,
-        unit,
-        ..
-    } = format
-    else {
-        return None;
-    };
-    let (raw, wire) = bytes.as_raw();
-    let x = bcd::load_le(raw)?;
-    let n = raw.len();
+fn bcd_number(x: u64, n: usize, wire: bool, signed: bool) -> Number {
     let mantissa = if n <= 4 {
         // Fields of 1..=4 bytes (all the catalogue's numbers) in a 32-bit register.
         let x = x as u32;
         let plain = if wire { bcd::unscramble4(x, n) } else { x };
         if plain == u32::MAX >> (32 - 8 * n) {
-            return Some(Value::Absent);
+            return Number::Absent;
         }
         let sign_bit = 0x80u32 << (8 * (n - 1));
         let negative = signed && plain & sign_bit != 0;
@@ -752,22 +749,33 @@ fn bcd_value(format: Format, bytes: Payload<'_>) -> Option<Value<'_>> {
     } else {
         let plain = if wire { bcd::unscramble_lanes(x, n) } else { x };
         if plain == bcd::lane_mask(n) {
-            return Some(Value::Absent);
+            return Number::Absent;
         }
         number_lanes(plain, n, signed)
     };
-    Some(mantissa.map_or(Value::Invalid(bytes), |mantissa| {
-        Value::Number(Quantity {
-            value: Decimal { mantissa, exponent },
-            unit,
-        })
-    }))
+    mantissa.map_or(Number::Invalid, Number::Digits)
 }
 
 /// Decode one field.
 pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
-    if let Some(v) = bcd_value(format, bytes) {
-        return v;
+    if let Format::Bcd {
+        exponent,
+        signed,
+        unit,
+        ..
+    } = format
+    {
+        let (raw, wire) = bytes.as_raw();
+        if let Some(x) = bcd::load_le(raw) {
+            return match bcd_number(x, raw.len(), wire, signed) {
+                Number::Absent => Value::Absent,
+                Number::Invalid => Value::Invalid(bytes),
+                Number::Digits(mantissa) => Value::Number(Quantity {
+                    value: Decimal { mantissa, exponent },
+                    unit,
+                }),
+            };
+        }
     }
     let (raw, wire) = bytes.as_raw();
     let ff = if wire {
@@ -980,7 +988,7 @@ mod tests {
                                 })
                             })
                         };
-                        assert_eq!(bcd_value(format, bytes), Some(want), "{bytes:?} {signed}");
+                        assert_eq!(decode_field(format, bytes, 0), want, "{bytes:?} {signed}");
                     }
                 }
             }
