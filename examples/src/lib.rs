@@ -1,6 +1,7 @@
 //! Shared pieces of the example programs (the binaries in `src/bin/`): the concentrator, the
 //! simulators and the command-line tools.
 
+pub mod cli;
 pub mod concentrator;
 mod hex;
 pub mod mbus_sim;

@@ -12,10 +12,11 @@
 //! slave's telegrams. Each request and what the slaves answered is printed as a log line.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use examples::cli::number;
 
 use examples::mbus_sim::{self, Collision, MbusSim, MbusSimConfig, SlaveConfig};
-use examples::pty::Pty;
 use rs485_link::LineSettings;
 
 const USAGE: &str = "usage: mbus-sim (--port DEV | --pty) [--baud 2400] \
@@ -23,16 +24,11 @@ const USAGE: &str = "usage: mbus-sim (--port DEV | --pty) [--baud 2400] \
 [--id ADDR:ID]... [--collision overlap|garbage] [--duration SECONDS]";
 
 struct Args {
+    /// The serial device; `None`: a new pty pair (`--pty`).
     port: Option<String>,
-    pty: bool,
     baud: u32,
     config: MbusSimConfig,
     duration: Option<Duration>,
-}
-
-fn number<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("{what}: {v:?} is not a number"))
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -127,7 +123,6 @@ fn parse(args: &[String]) -> Result<Args, String> {
     };
     Ok(Args {
         port,
-        pty,
         baud,
         config,
         duration,
@@ -158,46 +153,14 @@ fn main() -> ExitCode {
             s.telegrams.len()
         );
     }
-    let start = Instant::now();
-    let log: examples::sim_port::Logger = Box::new(move |l: &str| {
-        println!("[{:9.3} s] {l}", start.elapsed().as_secs_f64());
-    });
     let sim = MbusSim::new(args.config.clone());
-    let mut keep = None;
-    let handle = if args.pty {
-        match Pty::open() {
-            Ok(p) => {
-                println!("serial device: {}", p.slave_path());
-                let Pty { master, slave, .. } = p;
-                keep = Some(slave);
-                mbus_sim::spawn(master, line, sim, log)
-            }
-            Err(e) => {
-                eprintln!("mbus-sim: cannot open a pty: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        let port = args.port.unwrap_or_default();
-        match mbus_sim::spawn_on_port(&port, line, sim, log) {
-            Ok(h) => {
-                println!("serial device: {port} at {} Bd 8E1", args.baud);
-                h
-            }
-            Err(e) => {
-                eprintln!("mbus-sim: cannot open {port}: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    while handle.is_running() {
-        if args.duration.is_some_and(|d| start.elapsed() >= d) {
-            handle.stop();
-            drop(keep);
-            return ExitCode::SUCCESS;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    eprintln!("mbus-sim: the port failed");
-    ExitCode::FAILURE
+    examples::cli::serve(
+        "mbus-sim",
+        sim,
+        line,
+        args.port,
+        args.duration,
+        mbus_sim::spawn,
+        mbus_sim::spawn_on_port,
+    )
 }

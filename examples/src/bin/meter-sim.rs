@@ -9,11 +9,12 @@
 //! Each request seen and what the meters answered is printed as one log line.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use examples::cli::number;
 
 use dlt645::{Address, Edition};
 use examples::meter_sim::{self, Fault, MeterConfig, MeterSim, SimConfig};
-use examples::pty::Pty;
 use rs485_link::LineSettings;
 
 const USAGE: &str = "usage: meter-sim (--port DEV | --pty) [--baud 2400] --meters ADDR[@1997],... \
@@ -21,8 +22,8 @@ const USAGE: &str = "usage: meter-sim (--port DEV | --pty) [--baud 2400] --meter
 [--power W] [--turnaround MS] [--wake-up N] [--duration SECONDS]";
 
 struct Args {
+    /// The serial device; `None`: a new pty pair (`--pty`).
     port: Option<String>,
-    pty: bool,
     baud: u32,
     config: SimConfig,
     duration: Option<Duration>,
@@ -117,16 +118,10 @@ fn parse(args: &[String]) -> Result<Args, String> {
     }
     Ok(Args {
         port,
-        pty,
         baud,
         config,
         duration,
     })
-}
-
-fn number<T: std::str::FromStr>(arg: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("{arg}: {v:?} is not a number"))
 }
 
 fn address(s: &str) -> Result<Address, String> {
@@ -149,10 +144,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let start = Instant::now();
-    let log: examples::sim_port::Logger = Box::new(move |l: &str| {
-        println!("[{:9.3} s] {l}", start.elapsed().as_secs_f64());
-    });
     let sim = MeterSim::new(args.config.clone());
     for m in &args.config.meters {
         let ed = match m.edition {
@@ -161,41 +152,13 @@ fn main() -> ExitCode {
         };
         println!("meter {} (DL/T 645-{ed})", m.address);
     }
-    let mut keep = None;
-    let handle = if args.pty {
-        match Pty::open() {
-            Ok(p) => {
-                println!("serial device: {}", p.slave_path());
-                let Pty { master, slave, .. } = p;
-                keep = Some(slave);
-                meter_sim::spawn(master, line, sim, log)
-            }
-            Err(e) => {
-                eprintln!("meter-sim: cannot open a pty: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    } else {
-        let port = args.port.unwrap_or_default();
-        match meter_sim::spawn_on_port(&port, line, sim, log) {
-            Ok(h) => {
-                println!("serial device: {port} at {} Bd 8E1", args.baud);
-                h
-            }
-            Err(e) => {
-                eprintln!("meter-sim: cannot open {port}: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-    };
-    while handle.is_running() {
-        if args.duration.is_some_and(|d| start.elapsed() >= d) {
-            handle.stop();
-            drop(keep);
-            return ExitCode::SUCCESS;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    eprintln!("meter-sim: the port failed");
-    ExitCode::FAILURE
+    examples::cli::serve(
+        "meter-sim",
+        sim,
+        line,
+        args.port,
+        args.duration,
+        meter_sim::spawn,
+        meter_sim::spawn_on_port,
+    )
 }

@@ -1,0 +1,79 @@
+//! Pieces the command-line programs share: numbers read from options, and running a
+//! simulator on a serial device (or a new pty pair) until the port fails or time is up.
+
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rs485_link::LineSettings;
+use serialport::TTYPort;
+
+use crate::pty::Pty;
+use crate::sim_port::{Logger, Responder, SimHandle};
+
+/// `v` read as a number for the option `what`, or a message saying it is not one.
+pub fn number<T: FromStr>(what: &str, v: &str) -> Result<T, String> {
+    v.parse()
+        .map_err(|_| format!("{what}: {v:?} is not a number"))
+}
+
+/// How a simulator starts on an open port (the master end of a pty pair).
+pub type Spawn<S> = fn(TTYPort, LineSettings, S, Logger) -> SimHandle<S>;
+
+/// How a simulator starts on the serial device at a path.
+pub type SpawnOnPort<S> =
+    fn(&str, LineSettings, S, Logger) -> Result<SimHandle<S>, serialport::Error>;
+
+/// Runs the simulator `sim` of the program `name` on the serial device `port` (opened with
+/// `line`) with `spawn_on_port`, or on a new pty pair with `spawn` when `port` is `None`.
+/// Prints the device and the simulator's log lines (seconds since the start) and returns when
+/// the port fails (failure) or after `duration` (success).
+pub fn serve<S: Responder>(
+    name: &str,
+    sim: S,
+    line: LineSettings,
+    port: Option<String>,
+    duration: Option<Duration>,
+    spawn: Spawn<S>,
+    spawn_on_port: SpawnOnPort<S>,
+) -> ExitCode {
+    let start = Instant::now();
+    let log: Logger = Box::new(move |l: &str| {
+        println!("[{:9.3} s] {l}", start.elapsed().as_secs_f64());
+    });
+    let mut keep = None;
+    let handle = match port {
+        None => match Pty::open() {
+            Ok(p) => {
+                println!("serial device: {}", p.slave_path());
+                let Pty { master, slave, .. } = p;
+                keep = Some(slave);
+                spawn(master, line, sim, log)
+            }
+            Err(e) => {
+                eprintln!("{name}: cannot open a pty: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Some(port) => match spawn_on_port(&port, line, sim, log) {
+            Ok(h) => {
+                println!("serial device: {port} at {} Bd 8E1", line.baud());
+                h
+            }
+            Err(e) => {
+                eprintln!("{name}: cannot open {port}: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    while handle.is_running() {
+        if duration.is_some_and(|d| start.elapsed() >= d) {
+            handle.stop();
+            drop(keep);
+            return ExitCode::SUCCESS;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("{name}: the port failed");
+    ExitCode::FAILURE
+}
