@@ -77,3 +77,12 @@ pub fn serve<S: Responder>(
     eprintln!("{name}: the port failed");
     ExitCode::FAILURE
 }
+
+/// Bytes as upper-case hex pairs separated by spaces (`68 AA 16`), as the tools print frames.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

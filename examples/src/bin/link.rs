@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use std::time::Instant as StdInstant;
 
 use dlt645::Dlt645Framing;
+use examples::cli::hex;
 use qgdw1376_2::Q1376_2;
 use rs485_link::{
     Duration, Framing, LineSettings, Link, LinkError, Margins, ProtocolTiming, SerialUart,
@@ -165,14 +166,6 @@ fn timing_json(protocol: &str, t: &Timing) -> Value {
         "turnaround_us": t.turnaround_us(),
         "response_us": t.response_us(),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A link error as JSON fields.

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as StdInstant};
 
 use dlt645::{Address, Edition};
+use examples::cli::hex;
 use examples::meter_sim::{MeterConfig, MeterSim, SimClock, SimConfig, behind_carrier};
 use examples::plc_sim::{self, PlcModuleSim};
 use examples::pty::Pty;
@@ -81,14 +82,6 @@ fn parse(args: &[String]) -> Result<Args, String> {
         return Err(format!("give either --port DEV or --pty\n{USAGE}"));
     }
     Ok(a)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Feed the port's bytes to the module and send what it has due, until `stop` says so.

@@ -16,19 +16,12 @@ use crate::args::{Options, Target};
 use crate::bus::{Bus, BusError, Step};
 use crate::progress::{Progress, bar};
 use crate::{json, table};
+use examples::cli::hex;
 
 /// Exit status when the slave (or nobody) answered.
 const EXIT_NO_REPLY: u8 = 3;
 /// Exit status when the answer was garbled: a collision of several slaves, or noise.
 const EXIT_GARBLED: u8 = 4;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 fn bus_failed(e: &BusError) -> ExitCode {
     eprintln!("mbus: {e}");

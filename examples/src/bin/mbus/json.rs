@@ -1,19 +1,12 @@
 //! JSON for the `mbus` tool: slave information and records with exact values and units.
 
+use examples::cli::hex;
 use serde_json::{Value as Json, json};
 use wired_mbus::Frame;
 use wired_mbus::app::{
     Description, FixedData, FixedUnit, Function, Header, Medium, Record, RecordError, RecordKind,
     UserData, Value, VariableData,
 };
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// The whole telegram, and the record error that stopped decoding, if any.
 pub(crate) fn telegram(frame: &Frame<'_>, ud: &UserData<'_>) -> (Json, Option<RecordError>) {

@@ -11,14 +11,7 @@ use qgdw1376_2::{
 use serde_json::{Map, Value as Json, json};
 
 use super::dlt645_json;
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub(crate) use examples::cli::hex;
 
 fn afn_name(afn: Afn) -> &'static str {
     match afn {
