@@ -40,7 +40,13 @@ pub enum Scan {
 /// [`MAX_SCAN_LEN`] bytes.
 #[inline]
 pub fn scan(buf: &[u8]) -> Scan {
-    let fe = buf.iter().take_while(|b| **b == WAKE_UP).count();
+    // The usual preamble (four FE, as masters send and many meters echo) in one compare.
+    let fe = match buf.split_first_chunk::<4>() {
+        Some((&[WAKE_UP, WAKE_UP, WAKE_UP, WAKE_UP], rest)) => {
+            4 + rest.iter().take_while(|b| **b == WAKE_UP).count()
+        }
+        _ => buf.iter().take_while(|b| **b == WAKE_UP).count(),
+    };
     let rest = buf.get(fe..).unwrap_or(&[]);
     let Some(&first) = rest.first() else {
         // Only wake-up bytes so far: keep a bounded number of them.
