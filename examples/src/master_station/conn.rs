@@ -1,107 +1,133 @@
-//! One concentrator's connection: confirms its link tests, sends queued requests one at a
-//! time and collects each reply's frames (FIR/FIN, RSEQ from PSEQ).
+//! One concentrator's connection: the reader thread confirms link tests and hands reply
+//! frames to the request waiting for them; requests are written by the caller's thread, one
+//! at a time per concentrator (PSEQ from the master's PFC, notes §2.3).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use qgdw1376_1::{Afn, Collector, Direction, FrameRepr, LinkTest, PW_LEN, Progress, Scanner, Seq};
+use qgdw1376_1::{Collector, Direction, FrameRepr, LinkTest, Progress, Scanner, Seq};
 
-use super::command::TerminalId;
+use super::command::{Built, TerminalId};
 use super::server::{MasterError, Shared};
 
-/// A request waiting for its reply.
-pub(crate) struct Job {
-    pub afn: Afn,
-    pub code: u8,
-    pub pw: Option<[u8; PW_LEN]>,
-    pub units: Vec<u8>,
-    pub reply: Sender<Result<Vec<Vec<u8>>, MasterError>>,
-}
+/// How long a reply may take (real-time reads behind a carrier module take seconds).
+pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
-struct Outstanding {
+type ReplyTx = Sender<Result<Vec<Vec<u8>>, MasterError>>;
+
+struct Waiting {
     pseq: u8,
     collector: Collector,
     frames: Vec<Vec<u8>>,
-    deadline: Instant,
-    reply: Sender<Result<Vec<Vec<u8>>, MasterError>>,
+    reply: ReplyTx,
 }
 
-/// How long a reply may take (real-time reads behind a carrier module take seconds).
-const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The writing side of a connection and the request waiting on it.
+pub(crate) struct Link {
+    writer: Mutex<TcpStream>,
+    /// The PFC; holding it is a request's turn on this link.
+    turn: Mutex<u8>,
+    waiting: Mutex<Option<Waiting>>,
+}
 
-/// Runs the connection until it closes; `id` is known after the login.
-pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, master: u8) {
+impl Link {
+    /// Sends one request to `to` and waits for its whole reply.
+    pub(crate) fn request(
+        &self,
+        to: TerminalId,
+        master: u8,
+        req: &Built,
+    ) -> Result<Vec<Vec<u8>>, MasterError> {
+        let mut pfc = self.turn.lock().map_err(|_| MasterError::Disconnected)?;
+        *pfc = pfc.wrapping_add(1);
+        let pseq = *pfc & 0x0F;
+        let mut f = FrameRepr::request(
+            to.address(master),
+            req.afn,
+            req.code,
+            // CON on the state-changing AFNs (those with PW): the terminal confirms them
+            // with AFN 00 F1 (notes §2.3).
+            Seq::single(pseq, req.pw.is_some()),
+            &req.units,
+        );
+        f.pw = req.pw;
+        let mut bytes = vec![0u8; f.buffer_len()];
+        f.emit(&mut bytes)
+            .map_err(|e| MasterError::Encode(e.to_string()))?;
+        let (tx, rx) = mpsc::channel();
+        if let Ok(mut w) = self.waiting.lock() {
+            *w = Some(Waiting {
+                pseq,
+                collector: Collector::new(),
+                frames: Vec::new(),
+                reply: tx,
+            });
+        }
+        let written = self
+            .writer
+            .lock()
+            .map_err(|_| MasterError::Disconnected)?
+            .write_all(&bytes);
+        if written.is_err() {
+            return Err(MasterError::Disconnected);
+        }
+        let r = rx.recv_timeout(REPLY_TIMEOUT);
+        if let Ok(mut w) = self.waiting.lock() {
+            *w = None;
+        }
+        match r {
+            Ok(r) => r,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(MasterError::Timeout),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(MasterError::Disconnected),
+        }
+    }
+
+    fn take_frame(&self, f: &FrameRepr<'_>, bytes: Vec<u8>) {
+        let Ok(mut guard) = self.waiting.lock() else {
+            return;
+        };
+        let Some(w) = guard.as_mut() else { return };
+        if f.control.prm || (w.frames.is_empty() && f.seq.seq != w.pseq) {
+            return;
+        }
+        match w.collector.push(f.seq) {
+            Ok(Progress::More) => w.frames.push(bytes),
+            Ok(Progress::Complete) => {
+                w.frames.push(bytes);
+                if let Some(w) = guard.take() {
+                    let _ = w.reply.send(Ok(w.frames));
+                }
+            }
+            Err(e) => {
+                if let Some(w) = guard.take() {
+                    let _ = w.reply.send(Err(MasterError::Sequence(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Reads the connection until it closes.
+pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) {
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
+    let Ok(writer) = stream.try_clone() else {
+        return;
+    };
+    let link = Arc::new(Link {
+        writer: Mutex::new(writer),
+        turn: Mutex::new(0),
+        waiting: Mutex::new(None),
+    });
     let mut scanner: Box<Scanner<{ qgdw1376_1::MAX_FRAME_LEN }>> = Box::new(Scanner::new());
     let mut buf = vec![0u8; 4096];
     let mut id: Option<TerminalId> = None;
-    let mut jobs: Option<Receiver<Job>> = None;
-    let mut out: Option<Outstanding> = None;
-    let mut pfc: u8 = 0;
-    loop {
-        // Start the next request when none is outstanding.
-        if out.is_none()
-            && let (Some(rx), Some(t)) = (jobs.as_ref(), id)
-        {
-            match rx.try_recv() {
-                Ok(job) => {
-                    pfc = pfc.wrapping_add(1);
-                    let pseq = pfc & 0x0F;
-                    let mut f = FrameRepr::request(
-                        t.address(master),
-                        job.afn,
-                        job.code,
-                        // CON on the state-changing AFNs (those with PW): the terminal
-                        // confirms them with AFN 00 F1 (notes §2.3).
-                        Seq::single(pseq, job.pw.is_some()),
-                        &job.units,
-                    );
-                    f.pw = job.pw;
-                    let mut bytes = vec![0u8; f.buffer_len()];
-                    match f.emit(&mut bytes) {
-                        Ok(_) if stream.write_all(&bytes).is_ok() => {
-                            out = Some(Outstanding {
-                                pseq,
-                                collector: Collector::new(),
-                                frames: Vec::new(),
-                                deadline: Instant::now() + REPLY_TIMEOUT,
-                                reply: job.reply,
-                            });
-                        }
-                        Ok(_) => {
-                            let _ = job.reply.send(Err(MasterError::Disconnected));
-                            break;
-                        }
-                        Err(e) => {
-                            let _ = job.reply.send(Err(MasterError::Encode(e.to_string())));
-                        }
-                    }
-                }
-                Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Disconnected) => break,
-            }
-        }
-        if let Some(o) = out.as_ref()
-            && Instant::now() > o.deadline
-        {
-            let _ = o.reply.send(Err(MasterError::Timeout));
-            out = None;
-        }
+    'read: loop {
         let n = match stream.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) | Err(_) => break,
             Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                continue;
-            }
-            Err(_) => break,
         };
         let mut data = buf.get(..n).unwrap_or(&[]);
         while !data.is_empty() {
@@ -115,47 +141,34 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, master: u8) {
                 if f.control.dir != Direction::Up {
                     continue;
                 }
-                if let Some(test) = f.as_link_test() {
-                    let t = TerminalId {
-                        area: f.address.area,
-                        terminal: f.address.terminal,
-                    };
-                    let mut c = [0u8; 32];
-                    let len = FrameRepr::link_confirm(f.address, f.seq.seq)
-                        .emit(&mut c)
-                        .unwrap_or(0);
-                    if stream.write_all(c.get(..len).unwrap_or(&[])).is_err() {
-                        return finish(shared, id, out);
-                    }
-                    match test {
-                        LinkTest::Login => {
-                            id = Some(t);
-                            jobs = Some(shared.register(t));
-                            shared.db_session(t, "login");
-                        }
-                        LinkTest::Heartbeat => shared.heartbeat(t),
-                        LinkTest::Logout => shared.db_session(t, "logout"),
-                    }
+                let Some(test) = f.as_link_test() else {
+                    link.take_frame(&f, bytes.clone());
                     continue;
+                };
+                let t = TerminalId {
+                    area: f.address.area,
+                    terminal: f.address.terminal,
+                };
+                let mut c = [0u8; 32];
+                let len = FrameRepr::link_confirm(f.address, f.seq.seq)
+                    .emit(&mut c)
+                    .unwrap_or(0);
+                let sent = link
+                    .writer
+                    .lock()
+                    .map(|mut w| w.write_all(c.get(..len).unwrap_or(&[])).is_ok())
+                    .unwrap_or(false);
+                if !sent {
+                    break 'read;
                 }
-                let Some(o) = out.as_mut() else { continue };
-                let first = o.frames.is_empty();
-                if f.control.prm || (first && f.seq.seq != o.pseq) {
-                    continue;
-                }
-                match o.collector.push(f.seq) {
-                    Ok(Progress::More) => o.frames.push(bytes),
-                    Ok(Progress::Complete) => {
-                        o.frames.push(bytes);
-                        if let Some(o) = out.take() {
-                            let _ = o.reply.send(Ok(o.frames));
-                        }
+                match test {
+                    LinkTest::Login => {
+                        id = Some(t);
+                        shared.register(t, link.clone());
+                        shared.db_session(t, "login");
                     }
-                    Err(e) => {
-                        if let Some(o) = out.take() {
-                            let _ = o.reply.send(Err(MasterError::Sequence(e.to_string())));
-                        }
-                    }
+                    LinkTest::Heartbeat => shared.heartbeat(t),
+                    LinkTest::Logout => shared.db_session(t, "logout"),
                 }
             }
             if took == 0 {
@@ -163,15 +176,12 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared, master: u8) {
             }
         }
     }
-    finish(shared, id, out);
-}
-
-fn finish(shared: &Shared, id: Option<TerminalId>, out: Option<Outstanding>) {
-    if let Some(o) = out {
-        let _ = o.reply.send(Err(MasterError::Disconnected));
+    // Whoever waits gets "disconnected" (the sender is dropped).
+    if let Ok(mut w) = link.waiting.lock() {
+        *w = None;
     }
     if let Some(t) = id {
-        shared.unregister(t);
+        shared.unregister(t, &link);
         shared.db_session(t, "disconnected");
     }
 }

@@ -2,12 +2,11 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::command::{Command, TerminalId};
-use super::conn::{Job, serve};
+use super::conn::{Link, serve};
 use super::db::Db;
 
 /// Why a command got no reply.
@@ -51,7 +50,7 @@ pub struct TerminalInfo {
 }
 
 pub(crate) struct Entry {
-    jobs: Sender<Job>,
+    link: Arc<Link>,
     info: TerminalInfo,
 }
 
@@ -61,21 +60,23 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn register(&self, t: TerminalId) -> Receiver<Job> {
-        let (tx, rx) = mpsc::channel();
+    pub(crate) fn register(&self, t: TerminalId, link: Arc<Link>) {
         let info = TerminalInfo {
             id: t,
             heartbeats: 0,
             since: SystemTime::now(),
         };
         if let Ok(mut m) = self.terminals.lock() {
-            m.insert(t, Entry { jobs: tx, info });
+            m.insert(t, Entry { link, info });
         }
-        rx
     }
 
-    pub(crate) fn unregister(&self, t: TerminalId) {
-        if let Ok(mut m) = self.terminals.lock() {
+    /// Forgets `t` if it is still this link (a concentrator that reconnected already has
+    /// a new one).
+    pub(crate) fn unregister(&self, t: TerminalId, link: &Arc<Link>) {
+        if let Ok(mut m) = self.terminals.lock()
+            && m.get(&t).is_some_and(|e| Arc::ptr_eq(&e.link, link))
+        {
             m.remove(&t);
         }
     }
@@ -118,7 +119,7 @@ impl MasterStation {
         std::thread::spawn(move || {
             for stream in l.incoming().flatten() {
                 let s = s.clone();
-                std::thread::spawn(move || serve(stream, &s, master));
+                std::thread::spawn(move || serve(stream, &s));
             }
         });
         Ok(Self {
@@ -152,30 +153,15 @@ impl MasterStation {
 
     /// Sends `command` to `to` and waits for the whole reply (every frame); stores it.
     pub fn request(&self, to: TerminalId, command: &Command) -> Result<Vec<Vec<u8>>, MasterError> {
-        let super::command::Built {
-            afn,
-            code,
-            pw,
-            units,
-        } = command.build().map_err(MasterError::Encode)?;
-        let (tx, rx) = mpsc::channel();
-        let sender = self
+        let built = command.build().map_err(MasterError::Encode)?;
+        let link = self
             .shared
             .terminals
             .lock()
             .ok()
-            .and_then(|m| m.get(&to).map(|e| e.jobs.clone()))
+            .and_then(|m| m.get(&to).map(|e| e.link.clone()))
             .ok_or(MasterError::NotConnected(to))?;
-        sender
-            .send(Job {
-                afn,
-                code,
-                pw,
-                units,
-                reply: tx,
-            })
-            .map_err(|_| MasterError::Disconnected)?;
-        let frames = rx.recv().map_err(|_| MasterError::Disconnected)??;
+        let frames = link.request(to, self.master, &built)?;
         if let Some(db) = &self.shared.db
             && let Ok(db) = db.lock()
         {
