@@ -86,3 +86,20 @@ pub fn hex(bytes: &[u8]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Hex digits read two by two into bytes, white space anywhere ignored (`68 AA16`); the
+/// message says how many digits there were when odd, or which digit begins a bad pair.
+pub fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!("odd number of hex digits ({})", digits.len()));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            let pair = digits.get(i..i + 2).unwrap_or("");
+            u8::from_str_radix(pair, 16)
+                .map_err(|_| format!("not a hex byte at digit {i}: {pair:?}"))
+        })
+        .collect()
+}

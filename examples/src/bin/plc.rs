@@ -21,6 +21,7 @@ mod json;
 use std::io::Write;
 use std::process::ExitCode;
 
+use examples::cli::hex_bytes;
 use qgdw1376_2::{DEFAULT_MAX_FRAME, Edition, Error, Found, Frame, scan};
 use serde_json::{Value as Json, json};
 
@@ -51,21 +52,6 @@ fn main() -> ExitCode {
     };
     let _ = out.flush();
     code
-}
-
-fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            let pair = digits.get(i..i + 2).unwrap_or("");
-            u8::from_str_radix(pair, 16)
-                .map_err(|_| format!("not a hex byte at digit {i}: {pair:?}"))
-        })
-        .collect()
 }
 
 /// Every frame in `bytes` (one frame, or several run together), or the error of the whole.
@@ -120,7 +106,7 @@ fn frames(bytes: &[u8], edition: Edition) -> Vec<(Json, bool)> {
 }
 
 fn decode(hex: &[String], edition: Edition, out: &mut impl Write) -> ExitCode {
-    let bytes = match parse_hex(&hex.join(" ")) {
+    let bytes = match hex_bytes(&hex.join(" ")) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("plc: {e}");
@@ -155,7 +141,7 @@ fn replay(path: &str, edition: Edition, out: &mut impl Write) -> ExitCode {
         frames_n += 1;
         let mut cols = line.splitn(3, '\t');
         let (time, dir, hex) = (cols.next(), cols.next(), cols.next());
-        let mut o = match hex.map(parse_hex) {
+        let mut o = match hex.map(hex_bytes) {
             Some(Ok(bytes)) => match Frame::new_checked(&bytes) {
                 Ok(f) => {
                     let (j, ok) = json::frame(&f, edition);

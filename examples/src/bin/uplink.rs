@@ -18,6 +18,7 @@ mod json;
 use std::io::Write;
 use std::process::ExitCode;
 
+use examples::cli::hex_bytes;
 use qgdw1376_1::{DEFAULT_MAX_FRAME, Error, Found, Frame, scan};
 use serde_json::{Value as Json, json};
 
@@ -39,21 +40,6 @@ fn main() -> ExitCode {
     };
     let _ = out.flush();
     code
-}
-
-fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("odd number of hex digits ({})", digits.len()));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            let pair = digits.get(i..i + 2).unwrap_or("");
-            u8::from_str_radix(pair, 16)
-                .map_err(|_| format!("not a hex byte at digit {i}: {pair:?}"))
-        })
-        .collect()
 }
 
 /// Every frame in `bytes` (one frame, or several run together), or the error of the whole.
@@ -106,7 +92,7 @@ fn frames(bytes: &[u8]) -> Vec<(Json, bool)> {
 }
 
 fn decode(hex: &[String], out: &mut impl Write) -> ExitCode {
-    let bytes = match parse_hex(&hex.join(" ")) {
+    let bytes = match hex_bytes(&hex.join(" ")) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("uplink: {e}");
