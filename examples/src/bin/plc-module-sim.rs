@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as StdInstant};
 
 use dlt645::{Address, Edition};
-use examples::cli::hex;
+use examples::cli::{hex, number};
 use examples::meter_sim::{MeterConfig, MeterSim, SimClock, SimConfig, behind_carrier};
 use examples::plc_sim::{self, PlcModuleSim};
 use examples::pty::Pty;
@@ -34,11 +34,6 @@ struct Args {
     loss: Option<u16>,
     seed: Option<u64>,
     duration: Option<Duration>,
-}
-
-fn number<T: std::str::FromStr>(what: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("{what}: {v:?} is not a number"))
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
