@@ -11,23 +11,12 @@ use std::thread;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 
 use dlt645::Dlt645Framing;
-use examples::parse_hex;
 use rs485_link::{Duration, LineSettings, Link, LinkError, SerialUart, StdClock, Timing};
 use serialport::TTYPort;
 
-const FRAMES: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/dlt645/frames.tsv"
-));
+mod common;
 
-/// The frame of vector `id`, as listed (with its wake-up bytes, if any).
-fn vector(id: &str) -> Vec<u8> {
-    let line = FRAMES
-        .lines()
-        .find(|l| l.split('\t').next() == Some(id))
-        .unwrap_or_else(|| panic!("vector {id} missing"));
-    parse_hex(line.split('\t').nth(1).unwrap()).unwrap()
-}
+use common::vector;
 
 /// V04: read DI 00010000 at meter 000000000161, sent with 4 FE; without them here, since the
 /// link sends the framing's preamble itself.

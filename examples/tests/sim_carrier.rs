@@ -14,6 +14,10 @@ use qgdw1376_2::dlt645_frames;
 use qgdw1376_2::session::{Config, Duration, Event, Instant, MAX_TX_LEN, Session};
 use qgdw1376_2::unit::protocol::Protocol;
 
+mod common;
+
+use common::{addr, request};
+
 struct World {
     s: Session<32>,
     m: PlcModuleSim,
@@ -80,17 +84,6 @@ impl World {
             })
             .expect("read done")
     }
-}
-
-fn addr(n: u64) -> Address {
-    Address::from_number(n).unwrap()
-}
-
-fn request(to: Address, r: Request<'_>) -> Vec<u8> {
-    let repr = Repr::request(to, r);
-    let mut buf = vec![0xFE; 4 + repr.buffer_len()];
-    repr.emit(&mut buf[4..]).unwrap();
-    buf
 }
 
 fn world() -> (World, Arc<Mutex<MeterSim>>) {

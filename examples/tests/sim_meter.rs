@@ -10,26 +10,11 @@ use dlt645::{
     SwitchAction, SwitchError, Value, catalogue,
 };
 use examples::meter_sim::{Fault, MeterConfig, MeterSim, SimConfig, SimReply};
-use examples::parse_hex;
 use rs485_link::{Duration, Instant};
 
-const FRAMES: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vectors/dlt645/frames.tsv"
-));
+mod common;
 
-/// The bytes of vector `id`.
-fn vector(id: &str) -> Vec<u8> {
-    let line = FRAMES
-        .lines()
-        .find(|l| l.split('\t').next() == Some(id))
-        .unwrap_or_else(|| panic!("vector {id} missing"));
-    parse_hex(line.split('\t').nth(1).unwrap()).unwrap()
-}
-
-fn addr(n: u64) -> Address {
-    Address::from_number(n).unwrap()
-}
+use common::{addr, request, vector};
 
 fn at(ms: u64) -> Instant {
     Instant::from_ticks(ms)
@@ -49,14 +34,6 @@ fn pw() -> Password {
         level: 0x02,
         code: [0; 3],
     }
-}
-
-/// A request frame with four wake-up bytes.
-fn request(to: Address, r: Request<'_>) -> Vec<u8> {
-    let repr = Repr::request(to, r);
-    let mut buf = vec![0xFE; 4 + repr.buffer_len()];
-    repr.emit(&mut buf[4..]).unwrap();
-    buf
 }
 
 /// Two meters 000000000001 and 000000000002 (2007) and 000000000003 (1997).

@@ -16,14 +16,14 @@ use rs485_link::{LineSettings, Link, SerialUart, StdClock, Timing};
 use serialport::TTYPort;
 use wired_mbus::{ACK, MbusFraming, SecondaryMask};
 
+mod common;
+
+use common::addr;
+
 type DltLink = Link<SerialUart<TTYPort>, StdClock, Dlt645Framing, 512>;
 type MbusLink = Link<SerialUart<TTYPort>, StdClock, MbusFraming, 512>;
 
 const LINE: LineSettings = LineSettings::DLT645_2400;
-
-fn addr(n: u64) -> Address {
-    Address::from_number(n).unwrap()
-}
 
 fn quiet() -> examples::sim_port::Logger {
     Box::new(|_| {})
