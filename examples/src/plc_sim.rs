@@ -130,16 +130,8 @@ impl PlcModuleSim {
 
     fn power_up(&mut self, now: Instant) {
         self.routing = false;
-        let seq = self.next_seq();
-        let f = self.frame(
-            true,
-            seq,
-            None,
-            Afn::Query,
-            10,
-            DataUnit::RunMode(self.run_mode()),
-        );
-        self.outbox.push_back((now + Duration::secs(10), f));
+        let unit = DataUnit::RunMode(self.run_mode());
+        self.report(now + Duration::secs(10), None, Afn::Query, 10, unit);
     }
 
     fn next_seq(&mut self) -> u8 {
@@ -259,6 +251,13 @@ impl PlcModuleSim {
         unit: DataUnit<'_>,
     ) {
         let frame = self.frame(false, seq, node, afn, f, unit);
+        self.outbox.push_back((at, frame));
+    }
+
+    /// The module's own frame (PRM set, the next sequence number), queued for `at`.
+    fn report(&mut self, at: Instant, node: Option<Address>, afn: Afn, f: u16, unit: DataUnit<'_>) {
+        let seq = self.next_seq();
+        let frame = self.frame(true, seq, node, afn, f, unit);
         self.outbox.push_back((at, frame));
     }
 
@@ -446,9 +445,7 @@ impl PlcModuleSim {
                             transit_s: 1,
                             frame: &frame,
                         });
-                        let seq = self.next_seq();
-                        let out = self.frame(true, seq, Some(meter), Afn::Report, 2, unit);
-                        self.outbox.push_back((now + took, out));
+                        self.report(now + took, Some(meter), Afn::Report, 2, unit);
                         self.awaiting_answer = true;
                     }
                     None => self.schedule_round(now + took),
@@ -500,30 +497,17 @@ impl PlcModuleSim {
                         rec.extend_from_slice(&index.to_le_bytes());
                         rec.extend_from_slice(&[1, 0, 0]);
                         if let Some(list) = Registered::from_bytes(1, &rec) {
-                            let seq = self.next_seq();
-                            let out = self.frame(
-                                true,
-                                seq,
-                                None,
-                                Afn::Report,
-                                4,
-                                DataUnit::Registered(list),
-                            );
-                            self.outbox
-                                .push_back((local + Duration::secs(1 + i as u64), out));
+                            let at = local + Duration::secs(1 + i as u64);
+                            self.report(at, None, Afn::Report, 4, DataUnit::Registered(list));
                         }
                     }
-                    let seq = self.next_seq();
-                    let done = self.frame(
-                        true,
-                        seq,
+                    self.report(
+                        local + Duration::secs(2 + found.len() as u64),
                         None,
                         Afn::Report,
                         3,
                         DataUnit::RouteStatus(RouteStatus::SearchFinished),
                     );
-                    self.outbox
-                        .push_back((local + Duration::secs(2 + found.len() as u64), done));
                 }
             }
             _ => {
@@ -549,28 +533,23 @@ impl PlcModuleSim {
                     .find(|m| m.address == address)
                     .map_or(1, |m| m.phase);
                 let index = u16::try_from(self.round_next).unwrap_or(u16::MAX);
-                let seq = self.next_seq();
                 let unit = DataUnit::ReadRequest(ReadRequest {
                     phase,
                     address,
                     index,
                 });
-                let f = self.frame(true, seq, None, Afn::RouteRead, 1, unit);
-                self.outbox.push_back((at, f));
+                self.report(at, None, Afn::RouteRead, 1, unit);
                 self.awaiting_answer = true;
             }
             None => {
                 self.routing = false;
-                let seq = self.next_seq();
-                let f = self.frame(
-                    true,
-                    seq,
+                self.report(
+                    at,
                     None,
                     Afn::Report,
                     3,
                     DataUnit::RouteStatus(RouteStatus::ReadingFinished),
                 );
-                self.outbox.push_back((at, f));
             }
         }
     }
