@@ -41,9 +41,7 @@ fn mixed_round(seed: u64) -> Sim {
     buses[4].slaves[3].fault = sim::Fault::Silent;
     buses[5].meters[11].fault = sim::Fault::Silent;
     let mut sim = Sim::new(seed, epoch(), buses);
-    sim.engine.start_round(Task::LoadCurve);
-    let done = sim.run_until(7_200_000, Sim::round_done);
-    assert!(done, "drive loop bound hit (livelock)");
+    sim.run_round(Task::LoadCurve, 7_200_000);
     sim
 }
 

@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use concentrator_core::EventKind;
 use concentrator_core::{
     Alarm, ChannelConfig, ChannelId, ChannelKind, Concentrator, ControlAuth, DateTime, Duration,
     Event, Instant, LineSettings, MAX_TRANSMIT, Meter, MeterAddress, OffsetClock, Protocol,
     ReadSet, RecordId, Transmit,
 };
+use concentrator_core::{EventKind, Task};
 use dlt645::{Address, Body, Err2007, ErrorWord, Frame, Function, Payload, Reply, Repr, Request};
 
 /// The meters' minimum turnaround Td (DL/T 645: 20 ms ≤ Td ≤ 500 ms, notes §1.1).
@@ -361,6 +361,14 @@ impl Sim {
         self.events
             .iter()
             .any(|e| matches!(e.1.kind, EventKind::RoundStats { channel: None, .. }))
+    }
+
+    /// Starts a round of `task` on every channel and drives until the whole round's statistics
+    /// are out, within `limit_ms` of simulated time; hitting the bound (a livelock) fails.
+    pub(crate) fn run_round(&mut self, task: Task, limit_ms: u64) {
+        self.engine.start_round(task);
+        let done = self.run_until(limit_ms, Sim::round_done);
+        assert!(done, "drive loop bound hit (livelock)");
     }
 
     /// The archive numbers of the meters reported offline, in order.
