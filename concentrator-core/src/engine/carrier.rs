@@ -175,13 +175,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         else {
             return;
         };
-        let wall = self.clock.now(now);
-        let req = request_of(&txn, work, txn.set_to.unwrap_or(wall));
-        let mut decoded = Decoded {
-            carry: txn.carry,
-            counter: txn.counter,
-            ..Decoded::default()
-        };
+        let (req, mut decoded) = txn.awaited(work, self.clock.now(now));
         match crate::map_dlt645::interpret(&meter, &req, frame, &mut decoded) {
             Reply::Answered(next) => self.step_answered(ci, txn, next, decoded, now),
             Reply::MeterError(code) => self.step_error(ci, txn, code, now),

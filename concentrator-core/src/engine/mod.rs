@@ -140,6 +140,21 @@ struct Txn {
     in_round: bool,
 }
 
+impl Txn {
+    /// What a reply to this try of `work` answers (a clock set carries the time fixed at its
+    /// first try, else `wall`), and the decoding state the reply starts from (what earlier
+    /// steps and follow-up frames carried).
+    fn awaited(&self, work: Work, wall: DateTime) -> (Request, Decoded) {
+        let req = request_of(self, work, self.set_to.unwrap_or(wall));
+        let decoded = Decoded {
+            carry: self.carry,
+            counter: self.counter,
+            ..Decoded::default()
+        };
+        (req, decoded)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct MeterCursor {
     slot: u16,
@@ -943,13 +958,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                         drain_front(&mut ch.rx, end.max(1));
                         continue;
                     };
-                    let wall = self.clock.now(now);
-                    let req = request_of(&txn, work, txn.set_to.unwrap_or(wall));
-                    let mut decoded = Decoded {
-                        carry: txn.carry,
-                        counter: txn.counter,
-                        ..Decoded::default()
-                    };
+                    let (req, mut decoded) = txn.awaited(work, self.clock.now(now));
                     let reply = match ch.rx.get(start..end) {
                         Some(frame) => mapping::interpret(kind, &meter, &req, frame, &mut decoded),
                         None => Reply::Ignore,
