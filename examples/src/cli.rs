@@ -103,3 +103,25 @@ pub fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
         })
         .collect()
 }
+
+/// The program's arguments (after its name) read by `parse`; a refusal is printed after
+/// `name:` and gives exit status 2.
+pub fn parse_args<A>(
+    name: &str,
+    parse: impl FnOnce(&[String]) -> Result<A, String>,
+) -> Result<A, ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    parse(&args).map_err(|e| {
+        eprintln!("{name}: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// 8E1 line settings at `baud` (the simulators' `--baud`); a refused rate is printed after
+/// `name:` and gives exit status 2.
+pub fn line_8e1(name: &str, baud: u32) -> Result<LineSettings, ExitCode> {
+    LineSettings::new_8e1(baud).map_err(|e| {
+        eprintln!("{name}: --baud {baud}: {e}");
+        ExitCode::from(2)
+    })
+}

@@ -14,10 +14,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use examples::cli::number;
-
+use examples::cli::{self, number};
 use examples::mbus_sim::{self, Collision, MbusSim, MbusSimConfig, SlaveConfig};
-use rs485_link::LineSettings;
 
 const USAGE: &str = "usage: mbus-sim (--port DEV | --pty) [--baud 2400] \
 [--slaves ADDR:FILE.hex[+FILE.hex...],...] [--built ADDR:ID[:LITRES/LITRES...]]... \
@@ -130,20 +128,13 @@ fn parse(args: &[String]) -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse(&args) {
+    let args = match cli::parse_args("mbus-sim", parse) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("mbus-sim: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let line = match LineSettings::new_8e1(args.baud) {
+    let line = match cli::line_8e1("mbus-sim", args.baud) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("mbus-sim: --baud {}: {e}", args.baud);
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     for s in &args.config.slaves {
         let secondary = s.secondary().map_or("none".to_string(), |a| a.to_string());
@@ -154,7 +145,7 @@ fn main() -> ExitCode {
         );
     }
     let sim = MbusSim::new(args.config.clone());
-    examples::cli::serve(
+    cli::serve(
         "mbus-sim",
         sim,
         line,

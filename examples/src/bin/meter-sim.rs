@@ -11,11 +11,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use examples::cli::number;
-
 use dlt645::{Address, Edition};
+use examples::cli::{self, number};
 use examples::meter_sim::{self, Fault, MeterConfig, MeterSim, SimConfig};
-use rs485_link::LineSettings;
 
 const USAGE: &str = "usage: meter-sim (--port DEV | --pty) [--baud 2400] --meters ADDR[@1997],... \
 [--edition 1997] [--fault ADDR:silence|checksum|late=MS|error|drift=S[/S_PER_HOUR]|every=N]... \
@@ -129,20 +127,13 @@ fn address(s: &str) -> Result<Address, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse(&args) {
+    let args = match cli::parse_args("meter-sim", parse) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("meter-sim: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let line = match LineSettings::new_8e1(args.baud) {
+    let line = match cli::line_8e1("meter-sim", args.baud) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("meter-sim: --baud {}: {e}", args.baud);
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let sim = MeterSim::new(args.config.clone());
     for m in &args.config.meters {
@@ -152,7 +143,7 @@ fn main() -> ExitCode {
         };
         println!("meter {} (DL/T 645-{ed})", m.address);
     }
-    examples::cli::serve(
+    cli::serve(
         "meter-sim",
         sim,
         line,

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as StdInstant};
 
 use dlt645::{Address, Edition};
-use examples::cli::{hex, number};
+use examples::cli::{self, hex, number};
 use examples::meter_sim::{MeterConfig, MeterSim, SimClock, SimConfig, behind_carrier};
 use examples::plc_sim::{self, PlcModuleSim};
 use examples::pty::Pty;
-use rs485_link::{Instant, LineSettings, SerialUart};
+use rs485_link::{Instant, SerialUart};
 use serialport::SerialPort;
 
 const USAGE: &str = "usage: plc-module-sim (--port DEV | --pty) [--baud 9600] --meters ADDR,... \
@@ -114,20 +114,13 @@ fn run<P: SerialPort>(
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse(&args) {
+    let args = match cli::parse_args("plc-module-sim", parse) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("plc-module-sim: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let line = match LineSettings::new_8e1(args.baud) {
+    let line = match cli::line_8e1("plc-module-sim", args.baud) {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("plc-module-sim: --baud {}: {e}", args.baud);
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let start = StdInstant::now();
     let clock: SimClock = Arc::new(move || {
