@@ -378,20 +378,16 @@ impl Config {
                     format!("meter {no}: channel {} is not configured", m.channel),
                 ));
             };
-            let protocol = match m.protocol.as_str() {
-                "dlt645-2007" => Protocol::Dlt645_2007,
-                "dlt645-1997" => Protocol::Dlt645_1997,
-                "mbus-primary" => Protocol::MbusPrimary,
-                "mbus-secondary" => Protocol::MbusSecondary,
-                other => {
-                    return Err(err(
-                        span,
-                        format!(
-                            "meter {no}: protocol '{other}' is not dlt645-2007, dlt645-1997, \
-                             mbus-primary or mbus-secondary"
-                        ),
-                    ));
-                }
+            let Some(&(_, protocol)) = PROTOCOLS.iter().find(|(name, _)| *name == m.protocol)
+            else {
+                return Err(err(
+                    span,
+                    format!(
+                        "meter {no}: protocol '{}' is not dlt645-2007, dlt645-1997, \
+                         mbus-primary or mbus-secondary",
+                        m.protocol
+                    ),
+                ));
             };
             let fits = match ch.kind {
                 ChannelKind::Mbus => !protocol.is_dlt645(),
@@ -532,6 +528,22 @@ fn secondary(s: &str) -> Option<[u8; 8]> {
     let ver = u8::from_str_radix(s.get(12..14)?, 16).ok()?;
     let med = u8::from_str_radix(s.get(14..16)?, 16).ok()?;
     Some([id[0], id[1], id[2], id[3], man[0], man[1], ver, med])
+}
+
+/// The protocols as a meter's `protocol = "..."` names them.
+const PROTOCOLS: [(&str, Protocol); 4] = [
+    ("dlt645-2007", Protocol::Dlt645_2007),
+    ("dlt645-1997", Protocol::Dlt645_1997),
+    ("mbus-primary", Protocol::MbusPrimary),
+    ("mbus-secondary", Protocol::MbusSecondary),
+];
+
+/// The config name of a protocol (`dlt645-2007`, ...).
+pub fn protocol_name(p: Protocol) -> &'static str {
+    PROTOCOLS
+        .iter()
+        .find(|(_, q)| *q == p)
+        .map_or("unknown", |(name, _)| name)
 }
 
 /// The config name of a channel kind.

@@ -138,7 +138,9 @@ fn table(rows: &[Json], cfg: &Config) -> String {
                 c.id.0,
                 crate::concentrator::config::kind_name(c.kind)
             )),
-            m.map_or(String::new(), |m| format!("{:?}", m.protocol)),
+            m.map_or("", |m| crate::concentrator::config::protocol_name(
+                m.protocol
+            )),
             value_text(r),
             r.get("quality").and_then(Json::as_str).unwrap_or("")
         );
