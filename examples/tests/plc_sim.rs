@@ -4,10 +4,14 @@
 #![allow(clippy::indexing_slicing)] // tests index their own buffers (clippy.toml)
 
 use examples::plc_sim::{PlcModuleSim, SimConfig, SimMeter};
-use qgdw1376_2::session::{Config, Duration, Event, Failure, Instant, MAX_TX_LEN, Session};
+use qgdw1376_2::session::{Config, Duration, Event, Failure, Instant, Session};
 use qgdw1376_2::unit::protocol::Protocol;
 use qgdw1376_2::unit::report::RouteStatus;
 use qgdw1376_2::{Address, dlt645_frames};
+
+mod common;
+
+use common::run_session;
 
 /// A DL/T 645-2007 meter: answers a read (C = 0x11) of any DI with `220.3` (2 bytes BCD).
 fn meter(address: Address, hops: u8) -> SimMeter {
@@ -54,41 +58,20 @@ struct World {
 impl World {
     /// Runs until `until` or until nothing is scheduled; answers the router's questions.
     fn run(&mut self, until: Instant) {
-        let mut buf = [0u8; MAX_TX_LEN];
-        for _ in 0..100_000 {
-            while let Some(n) = self.s.poll_transmit(&mut buf) {
-                self.m.handle_received(&buf[..n], self.t);
-            }
-            let mut moved = false;
-            while let Some(f) = self.m.poll_transmit(self.t) {
-                self.s.handle_received(&f, self.t);
-                moved = true;
-            }
-            while let Some(e) = self.s.poll_event() {
+        let events = &mut self.events;
+        self.t = run_session(
+            &mut self.s,
+            &mut self.m,
+            self.t,
+            until,
+            |_| {},
+            |s, t, e| {
                 if let Event::RouterAsks { meter, .. } = e {
-                    self.s
-                        .answer_read(Some(&read_request(meter)), false, self.t)
-                        .unwrap();
+                    s.answer_read(Some(&read_request(meter)), false, t).unwrap();
                 }
-                self.events.push((self.t, e));
-                moved = true;
-            }
-            if moved {
-                continue;
-            }
-            let next = [self.s.poll_timeout(), self.m.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(n) if n <= until => {
-                    self.t = self.t.max(n);
-                    self.s.handle_timeout(self.t);
-                }
-                _ => return,
-            }
-        }
-        panic!("livelock");
+                events.push((t, e));
+            },
+        );
     }
 }
 

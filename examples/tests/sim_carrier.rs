@@ -11,12 +11,12 @@ use dlt645::{Address, Body, Di, Edition, Operator, Password, Repr, Request, Swit
 use examples::meter_sim::{MeterConfig, MeterSim, SimClock, SimConfig, behind_carrier};
 use examples::plc_sim::{self, PlcModuleSim};
 use qgdw1376_2::dlt645_frames;
-use qgdw1376_2::session::{Config, Duration, Event, Instant, MAX_TX_LEN, Session};
+use qgdw1376_2::session::{Config, Duration, Event, Instant, Session};
 use qgdw1376_2::unit::protocol::Protocol;
 
 mod common;
 
-use common::{addr, request};
+use common::{addr, request, run_session};
 
 struct World {
     s: Session<32>,
@@ -33,37 +33,18 @@ impl World {
     /// Run the session and the module until `until` (router questions are not answered: the
     /// module here does concentrator-led reads only).
     fn run(&mut self, until: Instant) {
-        let mut buf = [0u8; MAX_TX_LEN];
-        for _ in 0..100_000 {
-            let now = self.now();
-            while let Some(n) = self.s.poll_transmit(&mut buf) {
-                self.m.handle_received(&buf[..n], now);
-            }
-            let mut moved = false;
-            while let Some(f) = self.m.poll_transmit(now) {
-                self.s.handle_received(&f, now);
-                moved = true;
-            }
-            while let Some(e) = self.s.poll_event() {
-                self.events.push(e);
-                moved = true;
-            }
-            if moved {
-                continue;
-            }
-            let next = [self.s.poll_timeout(), self.m.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(n) if n <= until => {
-                    self.t.store(now.max(n).ticks(), Ordering::Relaxed);
-                    self.s.handle_timeout(self.now());
-                }
-                _ => return,
-            }
-        }
-        panic!("livelock");
+        let start = self.now();
+        let t = Arc::clone(&self.t);
+        let events = &mut self.events;
+        let advance = |now: Instant| t.store(now.ticks(), Ordering::Relaxed);
+        run_session(
+            &mut self.s,
+            &mut self.m,
+            start,
+            until,
+            advance,
+            |_, _, e| events.push(e),
+        );
     }
 
     /// Send `frame` to `meter` through the module; the meter's reply.
