@@ -4,8 +4,8 @@
 pub mod cli;
 pub mod concentrator;
 mod hex;
-pub mod mbus_sim;
 pub mod master_station;
+pub mod mbus_sim;
 pub mod meter_sim;
 pub mod plc_sim;
 pub mod pty;
