@@ -253,32 +253,35 @@ macro_rules! one {
     };
 }
 
-/// Energy quantity of DI2 (and of 0x05 freeze DI1): XXXXXX.XX, signed for combined ones
-/// (2007 Appendix A.1; notes §1.10).
+/// Energy quantities by DI2 (and by 0x05 freeze DI1), 00..0A: XXXXXX.XX, signed for the
+/// combined ones (2007 Appendix A.1; notes §1.10). A table, so that the lookup is an index.
+static ENERGY: [Layout; 11] = [
+    Layout::one("combined active energy", bcd(4, -2, true, Unit::KWh)),
+    Layout::one("forward active energy", bcd(4, -2, false, Unit::KWh)),
+    Layout::one("reverse active energy", bcd(4, -2, false, Unit::KWh)),
+    Layout::one("combined reactive 1 energy", bcd(4, -2, true, Unit::Kvarh)),
+    Layout::one("combined reactive 2 energy", bcd(4, -2, true, Unit::Kvarh)),
+    Layout::one("quadrant I reactive energy", bcd(4, -2, false, Unit::Kvarh)),
+    Layout::one(
+        "quadrant II reactive energy",
+        bcd(4, -2, false, Unit::Kvarh),
+    ),
+    Layout::one(
+        "quadrant III reactive energy",
+        bcd(4, -2, false, Unit::Kvarh),
+    ),
+    Layout::one(
+        "quadrant IV reactive energy",
+        bcd(4, -2, false, Unit::Kvarh),
+    ),
+    Layout::one("forward apparent energy", bcd(4, -2, false, Unit::KVAh)),
+    Layout::one("reverse apparent energy", bcd(4, -2, false, Unit::KVAh)),
+];
+
+/// The energy layout of quantity kind `k` (00..0A).
+#[inline]
 fn energy(k: u8) -> Option<&'static Layout> {
-    Some(match k {
-        0x00 => one!("combined active energy", bcd(4, -2, true, Unit::KWh)),
-        0x01 => one!("forward active energy", bcd(4, -2, false, Unit::KWh)),
-        0x02 => one!("reverse active energy", bcd(4, -2, false, Unit::KWh)),
-        0x03 => one!("combined reactive 1 energy", bcd(4, -2, true, Unit::Kvarh)),
-        0x04 => one!("combined reactive 2 energy", bcd(4, -2, true, Unit::Kvarh)),
-        0x05 => one!("quadrant I reactive energy", bcd(4, -2, false, Unit::Kvarh)),
-        0x06 => one!(
-            "quadrant II reactive energy",
-            bcd(4, -2, false, Unit::Kvarh)
-        ),
-        0x07 => one!(
-            "quadrant III reactive energy",
-            bcd(4, -2, false, Unit::Kvarh)
-        ),
-        0x08 => one!(
-            "quadrant IV reactive energy",
-            bcd(4, -2, false, Unit::Kvarh)
-        ),
-        0x09 => one!("forward apparent energy", bcd(4, -2, false, Unit::KVAh)),
-        0x0A => one!("reverse apparent energy", bcd(4, -2, false, Unit::KVAh)),
-        _ => return None,
-    })
+    ENERGY.get(usize::from(k))
 }
 
 /// `const { &Layout::two(name, XX.XXXX unit, "maximum demand time", YYMMDDhhmm) }`.
@@ -342,6 +345,19 @@ pub fn lookup(di: Di) -> Option<Layout> {
 }
 
 fn spec(di: Di) -> Option<Spec> {
+    // The total energies 0000xxxx..000Axxxx, the DIs a concentrator reads most, are an index
+    // into the table, inline in the caller; the same answer as `spec_other` gives them.
+    if di.di3() == 0
+        && let Some(base) = ENERGY.get(usize::from(di.di2()))
+    {
+        return Some(Spec::block(base, di.di1() == 0xFF || di.di0() == 0xFF));
+    }
+    spec_other(di)
+}
+
+/// [`spec`] for every DI.
+#[inline(always)]
+fn spec_other(di: Di) -> Option<Spec> {
     let (d3, d2, d1, d0) = (di.di3(), di.di2(), di.di1(), di.di0());
     let block = d1 == 0xFF || d0 == 0xFF;
     match d3 {
@@ -947,6 +963,38 @@ impl<'a> crate::Reply<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inline table lookup of the total energies gives the general lookup's answer for
+    /// every DI it takes (DI2 00..0A, any DI1/DI0 including the FF blocks), and leaves the
+    /// rest (0090 0200 remaining money, phase energies, demands) to it.
+    #[test]
+    fn energy_fast_path_matches_general_lookup() {
+        for d2 in 0..=0xFFu8 {
+            for (d1, d0) in [
+                (0x00, 0x00),
+                (0x00, 0x01),
+                (0x00, 0xFF),
+                (0xFF, 0x00),
+                (0xFF, 0xFF),
+            ] {
+                for d3 in [0x00u8, 0x01] {
+                    let di = Di(u32::from_be_bytes([d3, d2, d1, d0]));
+                    let fast = spec(di).map(|s| s.layout());
+                    let general = spec_other(di).map(|s| s.layout());
+                    assert_eq!(fast, general, "{di:?}");
+                }
+            }
+        }
+        let di = Di(0x0001_0000);
+        assert_eq!(
+            spec(di).map(|s| s.layout().name),
+            Some("forward active energy")
+        );
+        assert_eq!(
+            spec(Di(0x0090_0200)).map(|s| s.layout().name),
+            Some("remaining money")
+        );
+    }
 
     /// The register fast path of BCD fields gives what the byte-by-byte definition gives
     /// (all FF absent, else `number`, else invalid) for every length it takes, both
