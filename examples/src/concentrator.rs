@@ -9,3 +9,4 @@ pub mod forward;
 pub mod json;
 pub mod ops;
 pub mod store;
+pub mod uplink;

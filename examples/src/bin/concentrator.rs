@@ -21,7 +21,7 @@ use serde_json::Value as Json;
 
 use examples::concentrator::config::Config;
 use examples::concentrator::daemon::Request;
-use examples::concentrator::{daemon, demo, forward, json, ops};
+use examples::concentrator::{daemon, demo, forward, json, ops, uplink};
 
 const USAGE: &str = "usage:
   concentrator demo [--dir DIR]                 simulated meters on pty pairs, a full tour
@@ -87,6 +87,7 @@ fn daemon_cmd(cmd: &str, args: &[String]) -> ExitCode {
     }
     let socket = cfg.socket.clone();
     let uplink = cfg.uplink.clone().map(|u| (cfg.storage.clone(), u));
+    let master = cfg.master.clone().map(|m| (m, cfg.utc_offset_min));
     let mut d = match daemon::start(cfg, Box::new(|l| println!("{l}"))) {
         Ok(d) => d,
         Err(e) => return fail(e),
@@ -99,6 +100,16 @@ fn daemon_cmd(cmd: &str, args: &[String]) -> ExitCode {
     if let Some((db, to)) = uplink {
         forward::spawn(db, to, Box::new(|l| eprintln!("{l}")));
     }
+    // Kept for the daemon's lifetime: the Q/GDW 1376.1 uplink thread.
+    let _master = match master {
+        Some((m, offset)) => {
+            match uplink::spawn(&m, d.tx.clone(), offset, Box::new(|l| println!("{l}"))) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(e),
+            }
+        }
+        None => None,
+    };
     println!("concentrator running");
     match d.join() {
         Ok(()) => ExitCode::SUCCESS,

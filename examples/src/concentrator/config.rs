@@ -57,7 +57,12 @@ struct ScheduleToml {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UplinkToml {
-    forward: Spanned<String>,
+    forward: Option<Spanned<String>>,
+    master: Option<Spanned<String>>,
+    area: Option<Spanned<String>>,
+    terminal: Option<Spanned<String>>,
+    heartbeat_s: Option<Spanned<u16>>,
+    key: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +117,128 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A config error before it is given the file: line and message.
+type LineError = (Option<usize>, String);
+
+/// `[uplink] forward`: the JSON-lines stand-in.
+fn forward_of(
+    u: &UplinkToml,
+    at: &impl Fn(Range<usize>) -> Option<usize>,
+    resolve: &impl Fn(&str) -> PathBuf,
+) -> Result<Option<Uplink>, LineError> {
+    let Some(fwd) = &u.forward else {
+        return Ok(None);
+    };
+    let f = fwd.get_ref();
+    if let Some(p) = f.strip_prefix("unix:") {
+        Ok(Some(Uplink::Unix(resolve(p))))
+    } else if let Some(a) = f.strip_prefix("tcp:") {
+        Ok(Some(Uplink::Tcp(a.to_string())))
+    } else {
+        Err((
+            at(fwd.span()),
+            format!("uplink: forward '{f}' is neither unix:PATH nor tcp:HOST:PORT"),
+        ))
+    }
+}
+
+/// `[uplink] master` and the terminal's identity; `area`, `terminal` and `key` are required
+/// with `master`, and meaningless without it.
+fn master_of(
+    u: &UplinkToml,
+    at: &impl Fn(Range<usize>) -> Option<usize>,
+) -> Result<Option<MasterLink>, LineError> {
+    let Some(m) = &u.master else {
+        for (name, v) in [
+            ("area", &u.area),
+            ("terminal", &u.terminal),
+            ("key", &u.key),
+        ] {
+            if let Some(v) = v {
+                return Err((at(v.span()), format!("uplink: {name} without master")));
+            }
+        }
+        return Ok(None);
+    };
+    let Some(addr) = m.get_ref().strip_prefix("tcp:").filter(|a| a.contains(':')) else {
+        return Err((
+            at(m.span()),
+            format!("uplink: master '{}' is not tcp:HOST:PORT", m.get_ref()),
+        ));
+    };
+    let missing = |name: &str| (at(m.span()), format!("uplink: master needs {name}"));
+    // A1 (area code) is BCD, A2 (terminal address) binary (Q/GDW 1376.1 clause 4.3.3.2):
+    // both are written as the 4 hex digits the master station shows.
+    let hex16 = |name: &str, v: &Spanned<String>, bcd: bool| {
+        let s = v.get_ref();
+        u16::from_str_radix(s, 16)
+            .ok()
+            .filter(|_| s.len() == 4 && (!bcd || s.bytes().all(|b| b.is_ascii_digit())))
+            .ok_or_else(|| {
+                (
+                    at(v.span()),
+                    format!(
+                        "uplink: {name} '{s}' is not 4 {} digits",
+                        if bcd { "decimal" } else { "hex" }
+                    ),
+                )
+            })
+    };
+    let area = hex16(
+        "area",
+        u.area.as_ref().ok_or_else(|| missing("area"))?,
+        true,
+    )?;
+    let terminal = hex16(
+        "terminal",
+        u.terminal.as_ref().ok_or_else(|| missing("terminal"))?,
+        false,
+    )?;
+    if terminal == 0 {
+        return Err((
+            u.terminal.as_ref().and_then(|t| at(t.span())),
+            "uplink: terminal 0000 is not a terminal address".into(),
+        ));
+    }
+    let heartbeat_s = match &u.heartbeat_s {
+        None => 60,
+        Some(h) if (1..=3600).contains(h.get_ref()) => *h.get_ref(),
+        Some(h) => {
+            return Err((
+                at(h.span()),
+                format!("uplink: heartbeat_s {} outside 1..=3600", h.get_ref()),
+            ));
+        }
+    };
+    let k = u.key.as_ref().ok_or_else(|| missing("key"))?;
+    let bytes: Option<Vec<u8>> = (k.get_ref().len() == 2 * qgdw1376_1::PW_LEN)
+        .then(|| {
+            (0..qgdw1376_1::PW_LEN)
+                .map(|i| {
+                    k.get_ref()
+                        .get(2 * i..2 * i + 2)
+                        .and_then(|b| u8::from_str_radix(b, 16).ok())
+                })
+                .collect()
+        })
+        .flatten();
+    let key = bytes
+        .and_then(|b| <[u8; qgdw1376_1::PW_LEN]>::try_from(b).ok())
+        .ok_or_else(|| {
+            (
+                at(k.span()),
+                format!("uplink: key is not {} hex digits", 2 * qgdw1376_1::PW_LEN),
+            )
+        })?;
+    Ok(Some(MasterLink {
+        master: addr.to_string(),
+        area,
+        terminal,
+        heartbeat_s,
+        key,
+    }))
+}
+
 /// Where forwarded records go (the master station's stand-in).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Uplink {
@@ -119,6 +246,21 @@ pub enum Uplink {
     Unix(PathBuf),
     /// JSON lines over TCP; the peer acknowledges each record.
     Tcp(String),
+}
+
+/// The Q/GDW 1376.1 uplink as configured (`[uplink] master = "tcp:HOST:PORT"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterLink {
+    /// `HOST:PORT` of the master station.
+    pub master: String,
+    /// Area code (administrative division, 4 BCD digits as written).
+    pub area: u16,
+    /// Terminal address (4 hex digits as written).
+    pub terminal: u16,
+    /// Heartbeat period, seconds.
+    pub heartbeat_s: u16,
+    /// The 16-byte PW key state-changing requests must carry.
+    pub key: [u8; qgdw1376_1::PW_LEN],
 }
 
 /// One channel as configured.
@@ -152,6 +294,8 @@ pub struct Config {
     pub schedule: Schedule,
     /// Forwarding target.
     pub uplink: Option<Uplink>,
+    /// The Q/GDW 1376.1 master station to connect out to.
+    pub master: Option<MasterLink>,
     /// The channels.
     pub channels: Vec<Channel>,
     /// The meter archive.
@@ -270,21 +414,12 @@ impl Config {
             }
         };
 
-        let uplink = match &raw.uplink {
-            None => None,
-            Some(u) => {
-                let f = u.forward.get_ref();
-                Some(if let Some(p) = f.strip_prefix("unix:") {
-                    Uplink::Unix(resolve(p))
-                } else if let Some(a) = f.strip_prefix("tcp:") {
-                    Uplink::Tcp(a.to_string())
-                } else {
-                    return Err(err(
-                        at(u.forward.span()),
-                        format!("uplink: forward '{f}' is neither unix:PATH nor tcp:HOST:PORT"),
-                    ));
-                })
-            }
+        let (uplink, master) = match &raw.uplink {
+            None => (None, None),
+            Some(u) => (
+                forward_of(u, &at, &resolve).map_err(|(l, m)| err(l, m))?,
+                master_of(u, &at).map_err(|(l, m)| err(l, m))?,
+            ),
         };
 
         let mut channels: Vec<Channel> = Vec::new();
@@ -513,6 +648,7 @@ impl Config {
             utc_offset_min,
             schedule,
             uplink,
+            master,
             channels,
             meters,
         })

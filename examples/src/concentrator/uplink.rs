@@ -1,0 +1,206 @@
+//! The Q/GDW 1376.1 uplink of the daemon: [`UplinkClient`] on its own thread, with a handler
+//! that maps the master's requests to daemon commands through `qgdw1376_1::core_map::plan`,
+//! runs them on the engine's command queue, waits for their results and answers.
+//!
+//! Executed here: 0C F129 (real-time forward active energy: total and tariffs 1–4, each a
+//! `read_now` of the meter; an item the meter does not answer is "no data", EE) and 05 F1/F2
+//! (trip / allow close with the meter's archived password). The session has already checked
+//! the address, repeats and the PW field. Anything else planned is denied with AFN 00 F2.
+
+use std::net::ToSocketAddrs;
+use std::sync::mpsc::{self, Sender};
+use std::thread::{self, JoinHandle};
+
+use concentrator_core::{DateTime, Decimal, Item, SwitchAction};
+use qgdw1376_1::core_map::{Command, decimal_to_quantity, minute_time_of, plan};
+use qgdw1376_1::session::{Answer, Config as SessionConfig, Duration, Reply};
+use qgdw1376_1::unit::{Data, ForwardActive, Values};
+use qgdw1376_1::value::{A14, Quantity, Unit};
+use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr};
+use serde_json::Value as Json;
+
+use crate::concentrator::config::MasterLink;
+use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
+use crate::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
+
+/// Who the daemon's audit log names for requests from the master station.
+const WHO: &str = "master-station";
+
+/// Runs the master's requests on the daemon.
+pub struct DaemonHandler {
+    tx: Sender<Msg>,
+    utc_offset_s: i64,
+    log: Box<dyn FnMut(&str) + Send>,
+}
+
+impl DaemonHandler {
+    /// A handler sending commands to the engine queue `tx`; `utc_offset_min` gives the local
+    /// calendar the frozen labels and switch deadlines count in.
+    pub fn new(tx: Sender<Msg>, utc_offset_min: i32, log: Box<dyn FnMut(&str) + Send>) -> Self {
+        Self {
+            tx,
+            utc_offset_s: i64::from(utc_offset_min) * 60,
+            log,
+        }
+    }
+
+    fn now(&self) -> DateTime {
+        DateTime::from_seconds_since_2000(system_secs_since_2000() + self.utc_offset_s)
+            .unwrap_or(DateTime::MIN)
+    }
+
+    /// Ask the engine and wait for the final answer (`None`: the daemon stopped).
+    fn ask(&self, req: Request) -> Option<Json> {
+        let (reply, answers) = mpsc::channel();
+        self.tx
+            .send(Msg::Request {
+                req,
+                who: WHO.to_string(),
+                reply,
+            })
+            .ok()?;
+        answers
+            .into_iter()
+            .find(|a| a.get("final").and_then(Json::as_bool) == Some(true))
+    }
+
+    /// The value of a real-time read, exactly: `None` when the read failed or is not a
+    /// number in kWh the A.14 format holds.
+    fn read(&self, meter: u16, item: Item) -> Option<Quantity> {
+        let a = self.ask(Request::Read { meter, item })?;
+        if a.get("ok").and_then(Json::as_bool) != Some(true) {
+            return None;
+        }
+        let r = a
+            .get("readings")?
+            .as_array()?
+            .iter()
+            .find(|r| r.get("quality").and_then(Json::as_str) == Some("good"))?;
+        let v = r.get("value")?;
+        if v.get("unit").and_then(Json::as_str) != Some("kWh") {
+            return None;
+        }
+        let d = Decimal::new(
+            v.get("mantissa")?.as_i64()?,
+            i8::try_from(v.get("exponent")?.as_i64()?).ok()?,
+        );
+        decimal_to_quantity(d, A14, Unit::KiloWattHour)
+    }
+
+    /// Switch a relay; `true` when the meter confirmed.
+    fn switch(&self, meter: u16, action: SwitchAction) -> bool {
+        self.ask(Request::Switch { meter, action })
+            .is_some_and(|a| {
+                a.get("ok").and_then(Json::as_bool) == Some(true)
+                    && a.pointer("/result/outcome").and_then(Json::as_str) == Some("done")
+            })
+    }
+}
+
+impl UplinkHandler for DaemonHandler {
+    fn request(&mut self, request: &FrameRepr<'_>, reply: &mut Reply<'_>) -> Answer {
+        let mut planned = Vec::new();
+        if let Err(e) = plan(request, self.now(), |p| planned.push(p)) {
+            (self.log)(&format!("uplink: request denied: {e}"));
+            return Answer::Deny;
+        }
+        if planned.is_empty() {
+            return Answer::Deny;
+        }
+        let mut data = false;
+        for p in planned {
+            match (request.afn, p.fn_number, p.command) {
+                (Afn::Class1, 129, Command::Read { meter, items }) => {
+                    let values: Vec<Option<Quantity>> =
+                        items.iter().map(|&i| self.read(meter, i)).collect();
+                    if values.first().is_none_or(Option::is_none) {
+                        (self.log)(&format!("uplink: meter {meter} did not answer F129"));
+                        return Answer::Deny;
+                    }
+                    let unit = [Data::ForwardActive(ForwardActive {
+                        time: minute_time_of(self.now()),
+                        values: Values::new(A14, Unit::KiloWattHour, &values),
+                    })];
+                    let (Some(da), Some(dt)) = (Da::point(p.pn), Dt::function(p.fn_number)) else {
+                        return Answer::Deny;
+                    };
+                    if reply.push(da, dt, &unit).is_err() {
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
+                (Afn::Control, _, Command::Switch { meter, action, .. }) => {
+                    if !self.switch(meter, action) {
+                        (self.log)(&format!("uplink: meter {meter} switch {action:?} failed"));
+                        return Answer::Deny;
+                    }
+                }
+                (afn, f, _) => {
+                    (self.log)(&format!(
+                        "uplink: AFN {:#04x} F{f} not executed by this daemon",
+                        afn.to_byte()
+                    ));
+                    return Answer::Deny;
+                }
+            }
+        }
+        if data { Answer::Data } else { Answer::Done }
+    }
+}
+
+/// The running uplink thread.
+pub struct Running {
+    stop: StopHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop the client and wait for its thread.
+    pub fn stop(mut self) {
+        self.stop.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Start the uplink of `link` on its own thread, sending commands to `tx`.
+pub fn spawn(
+    link: &MasterLink,
+    tx: Sender<Msg>,
+    utc_offset_min: i32,
+    mut log: Box<dyn FnMut(&str) + Send>,
+) -> Result<Running, String> {
+    let master = link
+        .master
+        .to_socket_addrs()
+        .map_err(|e| format!("uplink: master {}: {e}", link.master))?
+        .next()
+        .ok_or_else(|| format!("uplink: master {} has no address", link.master))?;
+    let mut session = SessionConfig::new(Address {
+        area: link.area,
+        terminal: link.terminal,
+        master: 0,
+        group: false,
+    });
+    session.heartbeat = Duration::secs(u64::from(link.heartbeat_s));
+    let client = UplinkClient::new(ClientConfig::new(master, session, link.key));
+    let stop = client.stop_handle();
+    log(&format!(
+        "uplink: terminal {:04X}:{:04X} to master station {master}",
+        link.area, link.terminal
+    ));
+    let mut handler = DaemonHandler::new(tx, utc_offset_min, log);
+    let thread = thread::Builder::new()
+        .name("uplink".into())
+        .spawn(move || {
+            if let Err(e) = client.run(&mut handler) {
+                (handler.log)(&format!("uplink stopped: {e}"));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(Running {
+        stop,
+        thread: Some(thread),
+    })
+}
