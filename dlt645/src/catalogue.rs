@@ -782,8 +782,20 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
     } = format
     {
         let (raw, wire) = bytes.as_raw();
-        if let Some(x) = bcd::load_le(raw) {
-            return match bcd_number(x, raw.len(), wire, signed) {
+        let number = if let Ok(four) = <[u8; 4]>::try_from(raw) {
+            // Four bytes (every energy, XXXXXX.XX): one load, and the lane count a constant
+            // that the masks of `bcd_number` fold into.
+            Some(bcd_number(
+                u64::from(u32::from_le_bytes(four)),
+                4,
+                wire,
+                signed,
+            ))
+        } else {
+            bcd::load_le(raw).map(|x| bcd_number(x, raw.len(), wire, signed))
+        };
+        if let Some(number) = number {
+            return match number {
                 Number::Absent => Value::Absent,
                 Number::Invalid => Value::Invalid(bytes),
                 Number::Digits(mantissa) => Value::Number(Quantity {
