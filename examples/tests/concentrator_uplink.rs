@@ -17,6 +17,7 @@ use examples::master_station::{Command, MasterStation, TerminalId, render_frames
 use examples::meter_sim::{self, MeterConfig, MeterSim, SimConfig};
 use examples::pty::Pty;
 use qgdw1376_1::PW_LEN;
+use qgdw1376_1::value::Date;
 use rs485_link::LineSettings;
 
 /// The key written in the config below (hex 000102...0f).
@@ -201,6 +202,35 @@ fn master_station_reads_and_switches_a_meter_through_the_daemon() {
     assert_eq!(exact(0), (Some(12_345_600), Some(-4)), "{v}");
     for tariff in 1..=4 {
         assert_eq!(exact(tariff), (Some(3_086_400), Some(-4)), "{v}");
+    }
+
+    // The daily freeze two days back (0D F161): the label comes back, and with no load the
+    // frozen register equals the live one.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let day = concentrator_core::DateTime::from_seconds_since_2000(
+        i64::try_from(secs).unwrap() - 946_684_800 - 2 * 86_400,
+    )
+    .unwrap();
+    let date = Date {
+        year: u8::try_from(day.year() - 2000).unwrap(),
+        month: day.month(),
+        day: day.day(),
+    };
+    let frames = ms.request(t, &Command::FrozenDay { pn: 1, date }).unwrap();
+    let v = render_frames(&frames);
+    assert_eq!(
+        (v["afn"].as_u64(), v["units"][0]["fn"].as_u64()),
+        (Some(0x0D), Some(161)),
+        "{v}"
+    );
+    let fd = &v["units"][0]["value"]["forward_active"];
+    let frozen = |i: usize| (fd[i]["mantissa"].as_i64(), fd[i]["exponent"].as_i64());
+    assert_eq!(frozen(0), (Some(12_345_600), Some(-4)), "{v}");
+    for tariff in 1..=4 {
+        assert_eq!(frozen(tariff), (Some(3_086_400), Some(-4)), "{v}");
     }
 
     // Trip with a wrong PW: AFN 00 F2, the relay stays closed.

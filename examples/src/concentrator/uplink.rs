@@ -2,9 +2,11 @@
 //! that maps the master's requests to daemon commands through `qgdw1376_1::core_map::plan`,
 //! runs them on the engine's command queue, waits for their results and answers.
 //!
-//! Executed here: 0C F129 (real-time forward active energy: total and tariffs 1–4, each a
-//! `read_now` of the meter; an item the meter does not answer is "no data", EE) and 05 F1/F2
-//! (trip / allow close with the meter's archived password). The session has already checked
+//! Executed here: 0C F2 (the concentrator's clock), 0C F129 (real-time forward active energy:
+//! total and tariffs 1–4, each a `read_now` of the meter; an item the meter does not answer is
+//! "no data", EE), 0D F161 / F177 (the daily freeze / monthly settlement the label names, read
+//! from the meter's own frozen registers) and 05 F1/F2 (trip / allow close with the meter's
+//! archived password). The session has already checked
 //! the address, repeats and the PW field. Anything else planned is denied with AFN 00 F2.
 
 use std::net::ToSocketAddrs;
@@ -12,15 +14,16 @@ use std::sync::mpsc::{self, Sender};
 use std::thread::{self, JoinHandle};
 
 use concentrator_core::{DateTime, Decimal, Item, SwitchAction};
-use qgdw1376_1::core_map::{Command, decimal_to_quantity, minute_time_of, plan};
+use qgdw1376_1::core_map::{Command, decimal_to_quantity, minute_time_of, plan, terminal_clock};
 use qgdw1376_1::session::{Answer, Config as SessionConfig, Duration, Reply};
 use qgdw1376_1::unit::{Data, ForwardActive, Values};
-use qgdw1376_1::value::{A14, Quantity, Unit};
+use qgdw1376_1::value::{A14, Date, Month, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr};
 use serde_json::Value as Json;
 
 use crate::concentrator::config::MasterLink;
 use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
+use crate::concentrator::json::parse_time;
 use crate::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
 
 /// Who the daemon's audit log names for requests from the master station.
@@ -64,27 +67,44 @@ impl DaemonHandler {
             .find(|a| a.get("final").and_then(Json::as_bool) == Some(true))
     }
 
+    /// The good readings of a real-time read of `item` (empty when it failed).
+    fn readings(&self, meter: u16, item: Item) -> Vec<Json> {
+        let Some(a) = self.ask(Request::Read { meter, item }) else {
+            return Vec::new();
+        };
+        if a.get("ok").and_then(Json::as_bool) != Some(true) {
+            return Vec::new();
+        }
+        a.get("readings")
+            .and_then(Json::as_array)
+            .map(|rs| {
+                rs.iter()
+                    .filter(|r| r.get("quality").and_then(Json::as_str) == Some("good"))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The value of a real-time read, exactly: `None` when the read failed or is not a
     /// number in kWh the A.14 format holds.
     fn read(&self, meter: u16, item: Item) -> Option<Quantity> {
-        let a = self.ask(Request::Read { meter, item })?;
-        if a.get("ok").and_then(Json::as_bool) != Some(true) {
-            return None;
-        }
-        let r = a
-            .get("readings")?
-            .as_array()?
-            .iter()
-            .find(|r| r.get("quality").and_then(Json::as_str) == Some("good"))?;
-        let v = r.get("value")?;
-        if v.get("unit").and_then(Json::as_str) != Some("kWh") {
-            return None;
-        }
-        let d = Decimal::new(
-            v.get("mantissa")?.as_i64()?,
-            i8::try_from(v.get("exponent")?.as_i64()?).ok()?,
-        );
-        decimal_to_quantity(d, A14, Unit::KiloWattHour)
+        self.readings(meter, item).first().and_then(energy)
+    }
+
+    /// A frozen read: total and tariffs 1–4 by part (a settlement has the total only), and
+    /// the meter's freeze time.
+    fn frozen(&self, meter: u16, item: Item) -> (Vec<Option<Quantity>>, Option<DateTime>) {
+        let rs = self.readings(meter, item);
+        let part = |p: u64| {
+            rs.iter()
+                .find(|r| r.get("part").and_then(Json::as_u64) == Some(p))
+                .and_then(energy)
+        };
+        let time = rs
+            .first()
+            .and_then(|r| r.get("meter_time")?.as_str().and_then(parse_time));
+        ((0..=4).map(part).collect(), time)
     }
 
     /// Switch a relay; `true` when the meter confirmed.
@@ -95,6 +115,26 @@ impl DaemonHandler {
                     && a.pointer("/result/outcome").and_then(Json::as_str) == Some("done")
             })
     }
+}
+
+/// A reading's value as an exact A.14 kWh quantity.
+fn energy(r: &Json) -> Option<Quantity> {
+    let v = r.get("value")?;
+    if v.get("unit").and_then(Json::as_str) != Some("kWh") {
+        return None;
+    }
+    let d = Decimal::new(
+        v.get("mantissa")?.as_i64()?,
+        i8::try_from(v.get("exponent")?.as_i64()?).ok()?,
+    );
+    decimal_to_quantity(d, A14, Unit::KiloWattHour)
+}
+
+/// Year of the century of a label (the core keeps 20YY).
+fn century_year(t: DateTime) -> Option<u8> {
+    t.year()
+        .checked_sub(2000)
+        .and_then(|y| u8::try_from(y).ok())
 }
 
 impl UplinkHandler for DaemonHandler {
@@ -109,7 +149,53 @@ impl UplinkHandler for DaemonHandler {
         }
         let mut data = false;
         for p in planned {
+            let (Some(da), Some(dt)) = (Da::point(p.pn), Dt::function(p.fn_number)) else {
+                return Answer::Deny;
+            };
             match (request.afn, p.fn_number, p.command) {
+                (Afn::Class1, 2, Command::TerminalClock) => {
+                    let unit = [Data::Clock(terminal_clock(self.now()))];
+                    if reply.push(da, dt, &unit).is_err() {
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
+                (Afn::Class2, 161 | 177, Command::Frozen { meter, item, label }) => {
+                    let (values, time) = self.frozen(meter, item);
+                    if values.first().is_none_or(Option::is_none) {
+                        (self.log)(&format!("uplink: meter {meter} has no {item:?}"));
+                        return Answer::Deny;
+                    }
+                    let Some(year) = century_year(label) else {
+                        return Answer::Deny;
+                    };
+                    let fa = ForwardActive {
+                        time: time.and_then(minute_time_of),
+                        values: Values::new(A14, Unit::KiloWattHour, &values),
+                    };
+                    let unit = [if p.fn_number == 161 {
+                        Data::DailyFrozen(
+                            Date {
+                                year,
+                                month: label.month(),
+                                day: label.day(),
+                            },
+                            fa,
+                        )
+                    } else {
+                        Data::MonthlyFrozen(
+                            Month {
+                                year,
+                                month: label.month(),
+                            },
+                            fa,
+                        )
+                    }];
+                    if reply.push(da, dt, &unit).is_err() {
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
                 (Afn::Class1, 129, Command::Read { meter, items }) => {
                     let values: Vec<Option<Quantity>> =
                         items.iter().map(|&i| self.read(meter, i)).collect();
