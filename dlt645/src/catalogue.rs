@@ -782,9 +782,10 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
     } = format
     {
         let (raw, wire) = bytes.as_raw();
+        // The usual lengths (4: every energy, XXXXXX.XX; 2: voltages, power factors; 3:
+        // currents, powers) each with one load and the lane count a constant that the masks
+        // of `bcd_number` fold into; the others through the general load.
         let number = if let Ok(four) = <[u8; 4]>::try_from(raw) {
-            // Four bytes (every energy, XXXXXX.XX): one load, and the lane count a constant
-            // that the masks of `bcd_number` fold into.
             Some(bcd_number(
                 u64::from(u32::from_le_bytes(four)),
                 4,
@@ -792,7 +793,13 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
                 signed,
             ))
         } else {
-            bcd::load_le(raw).map(|x| bcd_number(x, raw.len(), wire, signed))
+            match raw.len() {
+                2 => raw
+                    .first_chunk::<2>()
+                    .map(|b| bcd_number(u64::from(u16::from_le_bytes(*b)), 2, wire, signed)),
+                3 => bcd::load_le(raw).map(|x| bcd_number(x, 3, wire, signed)),
+                n => bcd::load_le(raw).map(|x| bcd_number(x, n, wire, signed)),
+            }
         };
         if let Some(number) = number {
             return match number {
