@@ -16,8 +16,9 @@ use dlt645::{Address, Edition};
 use examples::master_station::{Command, MasterStation, TerminalId, render_frames};
 use examples::meter_sim::{self, MeterConfig, MeterSim, SimConfig};
 use examples::pty::Pty;
-use qgdw1376_1::PW_LEN;
+use qgdw1376_1::unit::Data;
 use qgdw1376_1::value::Date;
+use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
 /// The key written in the config below (hex 000102...0f).
@@ -175,7 +176,7 @@ fn master_station_reads_and_switches_a_meter_through_the_daemon() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _d = Running { child, dir };
+    let d = Running { child, dir };
 
     // The concentrator connects out and logs in as 0200:1234.
     let t: TerminalId = "0200:1234".parse().unwrap();
@@ -203,6 +204,54 @@ fn master_station_reads_and_switches_a_meter_through_the_daemon() {
     for tariff in 1..=4 {
         assert_eq!(exact(tariff), (Some(3_086_400), Some(-4)), "{v}");
     }
+
+    // 0C F33: the same active register in the energies block (reactive: no data, EE).
+    let frames = ms
+        .request(
+            t,
+            &Command::ReadNow {
+                pn: 1,
+                fn_number: 33,
+            },
+        )
+        .unwrap();
+    let f33 = FrameRepr::parse_bytes(&frames[0]).unwrap();
+    let unit = f33.data_units().next().unwrap().unwrap();
+    assert_eq!((unit.pn, unit.fn_number), (1, 33));
+    let Some(Data::Energies(e)) = unit.data().unwrap() else {
+        panic!("{unit:?}")
+    };
+    let total = e.forward_active.get(0).unwrap().unwrap();
+    assert_eq!((total.mantissa, total.exponent), (12_345_600, -4));
+    assert_eq!(e.forward_reactive.get(0), Some(None));
+
+    // 0C F2: the concentrator's clock (no [clock] section: UTC), within a few seconds.
+    let frames = ms
+        .request(
+            t,
+            &Command::ReadNow {
+                pn: 0,
+                fn_number: 2,
+            },
+        )
+        .unwrap();
+    let clock = render_frames(&frames)["units"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let clock = examples::concentrator::json::parse_time(&clock).unwrap();
+    let now_2000 = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+        - 946_684_800;
+    assert!(
+        (now_2000 - clock.seconds_since_2000()).abs() <= 5,
+        "{clock}"
+    );
 
     // The daily freeze two days back (0D F161): the label comes back, and with no load the
     // frozen register equals the live one.
@@ -274,4 +323,9 @@ fn master_station_reads_and_switches_a_meter_through_the_daemon() {
         "{c}"
     );
     assert_eq!(relay_open(), Some(false));
+
+    // The denial is audited in the daemon's log.
+    let log = std::fs::read_to_string(d.dir.join("out.log")).unwrap();
+    assert!(log.contains("uplink: Denied"), "{log}");
+    assert!(log.contains("uplink: LoggedIn"), "{log}");
 }

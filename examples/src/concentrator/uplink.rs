@@ -2,7 +2,7 @@
 //! that maps the master's requests to daemon commands through `qgdw1376_1::core_map::plan`,
 //! runs them on the engine's command queue, waits for their results and answers.
 //!
-//! Executed here: 0C F2 (the concentrator's clock), 0C F129 (real-time forward active energy:
+//! Executed here: 0C F2 (the concentrator's clock), 0C F129 and F33 (real-time forward active energy:
 //! total and tariffs 1–4, each a `read_now` of the meter; an item the meter does not answer is
 //! "no data", EE), 0D F161 / F177 (the daily freeze / monthly settlement the label names, read
 //! from the meter's own frozen registers) and 05 F1/F2 (trip / allow close with the meter's
@@ -15,9 +15,9 @@ use std::thread::{self, JoinHandle};
 
 use concentrator_core::{DateTime, Decimal, Item, SwitchAction};
 use qgdw1376_1::core_map::{Command, decimal_to_quantity, minute_time_of, plan, terminal_clock};
-use qgdw1376_1::session::{Answer, Config as SessionConfig, Duration, Reply};
-use qgdw1376_1::unit::{Data, ForwardActive, Values};
-use qgdw1376_1::value::{A14, Date, Month, Quantity, Unit};
+use qgdw1376_1::session::{Answer, Config as SessionConfig, Duration, Event, Reply};
+use qgdw1376_1::unit::{Data, Energies, ForwardActive, Values};
+use qgdw1376_1::value::{A11, A14, Date, Month, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr};
 use serde_json::Value as Json;
 
@@ -196,20 +196,33 @@ impl UplinkHandler for DaemonHandler {
                     }
                     data = true;
                 }
-                (Afn::Class1, 129, Command::Read { meter, items }) => {
+                (Afn::Class1, f @ (33 | 129), Command::Read { meter, items }) => {
                     let values: Vec<Option<Quantity>> =
                         items.iter().map(|&i| self.read(meter, i)).collect();
                     if values.first().is_none_or(Option::is_none) {
-                        (self.log)(&format!("uplink: meter {meter} did not answer F129"));
+                        (self.log)(&format!("uplink: meter {meter} did not answer F{f}"));
                         return Answer::Deny;
                     }
-                    let unit = [Data::ForwardActive(ForwardActive {
-                        time: minute_time_of(self.now()),
-                        values: Values::new(A14, Unit::KiloWattHour, &values),
-                    })];
-                    let (Some(da), Some(dt)) = (Da::point(p.pn), Dt::function(p.fn_number)) else {
-                        return Answer::Deny;
-                    };
+                    let time = minute_time_of(self.now());
+                    let forward_active = Values::new(A14, Unit::KiloWattHour, &values);
+                    // F33 also carries reactive energies (A.11); the archive's DL/T 645 reads
+                    // do not include them: "no data" (EE), as many as the active tariffs.
+                    let none = vec![None; values.len()];
+                    let reactive = Values::new(A11, Unit::KiloVarHour, &none);
+                    let unit = [if f == 33 {
+                        Data::Energies(Energies {
+                            time,
+                            forward_active,
+                            forward_reactive: reactive,
+                            reactive_q1: reactive,
+                            reactive_q4: reactive,
+                        })
+                    } else {
+                        Data::ForwardActive(ForwardActive {
+                            time,
+                            values: forward_active,
+                        })
+                    }];
                     if reply.push(da, dt, &unit).is_err() {
                         return Answer::Deny;
                     }
@@ -231,6 +244,14 @@ impl UplinkHandler for DaemonHandler {
             }
         }
         if data { Answer::Data } else { Answer::Done }
+    }
+
+    fn event(&mut self, event: &Event) {
+        // The audit of denials (wrong PW, 00 F2) and the link's life go to the daemon's log.
+        match event {
+            Event::Connect | Event::HeartbeatMissed { missed: 1 } => {}
+            e => (self.log)(&format!("uplink: {e:?}")),
+        }
     }
 }
 
