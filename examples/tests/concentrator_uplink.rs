@@ -17,7 +17,7 @@ use examples::master_station::{Command, MasterStation, TerminalId, render_frames
 use examples::meter_sim::{self, MeterConfig, MeterSim, SimConfig};
 use examples::pty::Pty;
 use qgdw1376_1::unit::Data;
-use qgdw1376_1::value::Date;
+use qgdw1376_1::value::{Date, Month};
 use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
@@ -281,6 +281,35 @@ fn master_station_reads_and_switches_a_meter_through_the_daemon() {
     for tariff in 1..=4 {
         assert_eq!(frozen(tariff), (Some(3_086_400), Some(-4)), "{v}");
     }
+
+    // Last month's settlement (0D F177): the total (a settlement holds no tariffs: EE).
+    let month = if day.month() == 1 {
+        Month {
+            year: date.year - 1,
+            month: 12,
+        }
+    } else {
+        Month {
+            year: date.year,
+            month: day.month() - 1,
+        }
+    };
+    let frames = ms
+        .request(t, &Command::FrozenMonth { pn: 1, month })
+        .unwrap();
+    let v = render_frames(&frames);
+    assert_eq!(
+        (v["afn"].as_u64(), v["units"][0]["fn"].as_u64()),
+        (Some(0x0D), Some(177)),
+        "{v}"
+    );
+    let fm = &v["units"][0]["value"]["forward_active"];
+    assert_eq!(
+        (fm[0]["mantissa"].as_i64(), fm[0]["exponent"].as_i64()),
+        (Some(12_345_600), Some(-4)),
+        "{v}"
+    );
+    assert!(fm[1].is_null(), "{v}");
 
     // Trip with a wrong PW: AFN 00 F2, the relay stays closed.
     let relay_open = || sim.sim().relay_open(address);
