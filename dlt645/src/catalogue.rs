@@ -812,6 +812,13 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
             };
         }
     }
+    decode_other(format, bytes, index)
+}
+
+/// [`decode_field`] for every format but a BCD number of 1 to 8 bytes: out of line, so that
+/// the number path does not save the registers this one needs.
+#[inline(never)]
+fn decode_other(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
     let (raw, wire) = bytes.as_raw();
     let ff = if wire {
         0xFF_u8.wrapping_add(bcd::SCRAMBLE)
