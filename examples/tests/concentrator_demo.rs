@@ -49,6 +49,29 @@ fn demo_reads_every_bus_switches_and_syncs() {
         "{text}"
     );
     assert!(text.contains("clock sync: 6 meters checked"), "{text}");
+    // The master station over Q/GDW 1376.1: a read and the switch with a wrong, then the
+    // right PW (wrong: AFN 00 F2 and the relay untouched).
+    assert!(
+        text.contains("concentrator 0200:1234 logged in (AFN 02 F1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("AFN 0C F129 p1 (meter 1): forward active 1000.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("trip p2 with a wrong PW: denied (AFN 00 F2); relay closed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("trip p2 with the right PW: confirmed (AFN 00 F1); relay open"),
+        "{text}"
+    );
+    assert!(
+        text.contains("allow close p2: confirmed (AFN 00 F1); relay closed"),
+        "{text}"
+    );
     assert!(dir.join("concentrator.db").exists());
+    assert!(dir.join("master.db").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,8 +1,10 @@
 //! `concentrator demo`: the whole concentrator on pseudo-terminals, no hardware. Simulated
 //! DL/T 645 meters on two RS-485 buses, M-Bus water meters, and a carrier module with meters
 //! behind it; one reading round with progress, a table of readings, a real-time read, a
-//! remote switch off and on with the relay state read back, a clock sync, and where the
-//! SQLite database is.
+//! remote switch off and on with the relay state read back, a clock sync, then a Q/GDW 1376.1
+//! master station on loopback that the concentrator logs in to: it reads a meter (AFN 0C
+//! F129) and switches another (05 F1 trip with a wrong then the right PW, 05 F2 allow close)
+//! through the concentrator, and where the SQLite databases are.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -24,7 +26,16 @@ use serialport::{SerialPort, TTYPort};
 
 use crate::concentrator::config::Config;
 use crate::concentrator::daemon::{self, Daemon, Request};
+use crate::concentrator::json::decimal_str;
 use crate::concentrator::ops::Progress;
+use crate::master_station::{Command, Db, MasterStation, TerminalId, render_frames};
+use concentrator_core::Decimal;
+use qgdw1376_1::PW_LEN;
+
+/// The terminal address the demo's concentrator logs in with (area 0200, terminal 1234).
+const TERMINAL: &str = "0200:1234";
+/// The PW key of the demo's `[uplink]` section (hex 00 01 .. 0F).
+const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 fn addr(n: u64) -> Result<Address, String> {
     Address::from_number(n).ok_or_else(|| format!("bad address {n}"))
@@ -199,6 +210,113 @@ fn reading_text(a: &Json) -> String {
     }
 }
 
+/// An exact A.xx value of a rendered data unit as text (`-` for no data, EE).
+fn exact_text(v: &Json) -> String {
+    match (
+        v.get("mantissa").and_then(Json::as_i64),
+        v.get("exponent").and_then(Json::as_i64),
+    ) {
+        (Some(m), Some(e)) => {
+            i8::try_from(e).map_or_else(|_| "-".to_string(), |e| decimal_str(Decimal::new(m, e)))
+        }
+        _ => "-".to_string(),
+    }
+}
+
+/// What a control reply says: AFN 00 F1 confirmed, F2 denied.
+fn confirm_text(frames: &[Vec<u8>]) -> String {
+    let v = render_frames(frames);
+    match (
+        v.get("afn").and_then(Json::as_u64),
+        v.pointer("/units/0/fn").and_then(Json::as_u64),
+    ) {
+        (Some(0), Some(1)) => "confirmed (AFN 00 F1)".into(),
+        (Some(0), Some(2)) => "denied (AFN 00 F2)".into(),
+        _ => format!("unexpected reply {v}"),
+    }
+}
+
+/// The master station reads a meter and switches another through the concentrator's
+/// Q/GDW 1376.1 uplink, with a wrong and then the right PW.
+fn master_station(d: &Daemon, ms: &MasterStation) -> Result<(), String> {
+    println!(
+        "\n== master station (Q/GDW 1376.1 over TCP, {}) ==",
+        ms.local_addr()
+    );
+    let t: TerminalId = TERMINAL.parse()?;
+    let end = StdInstant::now() + StdDuration::from_secs(15);
+    while !ms.terminals().iter().any(|i| i.id == t) {
+        if StdInstant::now() > end {
+            return Err(format!(
+                "the concentrator {t} did not log in to the master station"
+            ));
+        }
+        thread::sleep(StdDuration::from_millis(20));
+    }
+    println!("concentrator {t} logged in (AFN 02 F1)");
+    let read = ms
+        .request(
+            t,
+            &Command::ReadNow {
+                pn: 1,
+                fn_number: 129,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let v = render_frames(&read);
+    let part = |i: usize| {
+        v.pointer(&format!("/units/0/value/forward_active/{i}"))
+            .map_or_else(|| "-".to_string(), exact_text)
+    };
+    let tariffs: Vec<String> = (1..=4).map(part).collect();
+    println!(
+        "AFN 0C F129 p1 (meter 1): forward active {} kWh, tariffs {} kWh",
+        part(0),
+        tariffs.join(" / ")
+    );
+    let relay = |d: &Daemon| -> Result<String, String> {
+        let r = ask(
+            d,
+            Request::Read {
+                meter: 2,
+                item: Item::RelayState,
+            },
+        )?;
+        Ok(reading_text(&r))
+    };
+    let wrong = ms
+        .request(
+            t,
+            &Command::Trip {
+                pn: 2,
+                pw: [0xAA; PW_LEN],
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    println!(
+        "AFN 05 F1 trip p2 with a wrong PW: {}; relay {}",
+        confirm_text(&wrong),
+        relay(d)?
+    );
+    let trip = ms
+        .request(t, &Command::Trip { pn: 2, pw: KEY })
+        .map_err(|e| e.to_string())?;
+    println!(
+        "AFN 05 F1 trip p2 with the right PW: {}; relay {}",
+        confirm_text(&trip),
+        relay(d)?
+    );
+    let close = ms
+        .request(t, &Command::AllowClose { pn: 2, pw: KEY })
+        .map_err(|e| e.to_string())?;
+    println!(
+        "AFN 05 F2 allow close p2: {}; relay {}",
+        confirm_text(&close),
+        relay(d)?
+    );
+    Ok(())
+}
+
 /// Run the demo in `dir` (a fresh temporary folder when `None`).
 pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     let started = StdInstant::now();
@@ -300,9 +418,20 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let carrier = spawn_carrier(m3, module, origin, Arc::clone(&stop));
 
+    // The master station, on loopback: the concentrator connects out to it.
+    let master_db = dir.join("master.db");
+    let _ = std::fs::remove_file(&master_db);
+    let mdb = Db::open(&master_db).map_err(|e| format!("{}: {e}", master_db.display()))?;
+    let ms = MasterStation::start(([127, 0, 0, 1], 0).into(), Some(mdb), 1)
+        .map_err(|e| format!("master station: {e}"))?;
+
     // The configuration, written as a file like an installation's.
-    let mut toml = String::from(
-        "[storage]\npath = \"concentrator.db\"\n[control]\nsocket = \"concentrator.sock\"\n",
+    let key_hex: String = KEY.iter().map(|b| format!("{b:02x}")).collect();
+    let mut toml = format!(
+        "[storage]\npath = \"concentrator.db\"\n[control]\nsocket = \"concentrator.sock\"\n\
+         [uplink]\nmaster = \"tcp:{}\"\narea = \"0200\"\nterminal = \"1234\"\n\
+         heartbeat_s = 60\nkey = \"{key_hex}\"\n",
+        ms.local_addr()
     );
     for (id, kind, dev, baud) in [
         (0, "rs485", &dev0, 2400),
@@ -372,10 +501,24 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
 
     let log_path = dir.join("daemon.log");
     let mut log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let mut uplink_log = log.try_clone().map_err(|e| e.to_string())?;
     let d = daemon::start(
         cfg.clone(),
         Box::new(move |l| {
             let _ = writeln!(log, "{l}");
+        }),
+    )?;
+    // The Q/GDW 1376.1 uplink thread, as `concentrator run` starts it.
+    let master = cfg
+        .master
+        .as_ref()
+        .ok_or("the demo config has no [uplink] master")?;
+    let uplink = crate::concentrator::uplink::spawn(
+        master,
+        d.tx.clone(),
+        cfg.utc_offset_min,
+        Box::new(move |l| {
+            let _ = writeln!(uplink_log, "{l}");
         }),
     )?;
 
@@ -470,8 +613,11 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     )?;
     println!("meter 3 clock after the sync:  {}", reading_text(&after));
 
+    master_station(&d, &ms)?;
+
     let status = ask(&d, Request::Status)?;
     let store = status.get("store").cloned().unwrap_or_default();
+    uplink.stop();
     d.stop()?;
     stop.store(true, Ordering::Relaxed);
     let _ = carrier.join();
@@ -482,6 +628,7 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
         store.get("readings").unwrap_or(&Json::Null),
         store.get("audit").unwrap_or(&Json::Null)
     );
+    println!("master station database: {}", master_db.display());
     println!("daemon log: {}", log_path.display());
     println!(
         "try: sqlite3 {} 'SELECT meter, item, value, unit, quality FROM readings'",
