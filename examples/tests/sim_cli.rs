@@ -8,7 +8,16 @@ use std::process::{Command, Stdio};
 
 use dlt645::{Address, Body, Di, Dlt645Framing, Frame, Repr, Request};
 use examples::pty::Pty;
-use rs485_link::{LineSettings, Link, SerialUart, StdClock, Timing};
+use rs485_link::{LineSettings, Link, Margins, ProtocolTiming, SerialUart, StdClock, Timing};
+
+/// The simulators are separate processes: on a loaded 2-core test machine they may be
+/// scheduled late, so the link waits up to 1 s more for a reply (and 100 ms more inside one)
+/// than the protocols' own figures. A silent meter is still a timeout.
+const LOADED_MACHINE: Margins = Margins {
+    gap_us: 100_000,
+    turnaround_us: 0,
+    response_us: 1_000_000,
+};
 use serialport::TTYPort;
 use wired_mbus::{ACK, MbusFraming};
 
@@ -17,7 +26,7 @@ fn meter_sim_on_a_port_answers_and_logs() {
     let pty = Pty::open().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_meter-sim"))
         .args(["--port", pty.slave_path(), "--baud", "2400"])
-        .args(["--meters", "000000000001,000000000002", "--duration", "3"])
+        .args(["--meters", "000000000001,000000000002", "--duration", "5"])
         .args(["--fault", "000000000002:silence"])
         .stdout(Stdio::piped())
         .spawn()
@@ -37,7 +46,11 @@ fn meter_sim_on_a_port_answers_and_logs() {
         SerialUart::new(master),
         StdClock::new(),
         Dlt645Framing,
-        Timing::dlt645(LineSettings::DLT645_2400),
+        Timing::new(
+            &ProtocolTiming::DLT645,
+            LineSettings::DLT645_2400,
+            LOADED_MACHINE,
+        ),
     );
     let read = |to: u64| {
         let repr = Repr::request(
@@ -79,7 +92,7 @@ fn mbus_sim_with_its_own_pty() {
         "/../../shared/vectors/mbus/libmbus/frames/GWF-MTKcoder.hex"
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_mbus-sim"))
-        .args(["--pty", "--slaves", &format!("5:{file}"), "--duration", "3"])
+        .args(["--pty", "--slaves", &format!("5:{file}"), "--duration", "5"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -101,7 +114,7 @@ fn mbus_sim_with_its_own_pty() {
         uart,
         StdClock::new(),
         MbusFraming,
-        Timing::mbus(line_settings),
+        Timing::new(&ProtocolTiming::MBUS, line_settings, LOADED_MACHINE),
     );
     let emit = |r: wired_mbus::Request<'_>| {
         let mut buf = vec![0u8; r.buffer_len()];
