@@ -128,6 +128,26 @@ fn mixed_round_is_deterministic() {
     assert_ne!(a.transcript, mixed_round(6).transcript);
 }
 
+/// A module that corrects broadcasts for transmission delay (AFN 03 F10 byte 1 D0) is asked
+/// for the delay first (AFN 03 F9), and the time goes out that far ahead: the meters, which
+/// hear it 20 s later, end up exact. Without the correction they would be 20 s slow.
+#[test]
+fn clock_sync_broadcast_is_shifted_by_the_modules_delay() {
+    let mut bus = carrier_bus(700, 2, 0);
+    bus.broadcast_delay_s = Some(20);
+    bus.meters[0].clock_offset = 90;
+    bus.meters[1].clock_offset = -60;
+    let mut sim = Sim::new(8, epoch(), vec![bus]);
+    sim.engine.start_round(Task::ClockSync);
+    assert!(sim.run_until(3_600_000, |s| !s.engine.is_busy(ChannelId(0))));
+    assert_eq!(sim.buses[0].delay_queries, 1);
+    for m in &sim.buses[0].meters {
+        assert_eq!(m.broadcasts, 1);
+        // The broadcast carries whole seconds: within 1 s of the true time on arrival.
+        assert!(m.clock_offset.abs() <= 1, "offset {}", m.clock_offset);
+    }
+}
+
 #[test]
 fn clock_sync_through_the_module() {
     let mut bus = carrier_bus(700, 3, 0);
@@ -138,6 +158,8 @@ fn clock_sync_through_the_module() {
     assert!(sim.run_until(3_600_000, |s| !s.engine.is_busy(ChannelId(0))));
     assert_eq!(sim.buses[0].meters[0].broadcasts, 1);
     assert_eq!(sim.buses[0].meters[0].clock_offset, 0);
+    // This module does not announce delay correction: no AFN 03 F9 query.
+    assert_eq!(sim.buses[0].delay_queries, 0);
     assert!(sim.buses[0].meters[1].clock_offset.abs() <= 2);
     let kinds: Vec<_> = sim.events.iter().map(|e| e.1.kind).collect();
     assert!(kinds.iter().any(|k| matches!(

@@ -97,6 +97,8 @@ pub struct PlcModuleSim {
     rng: u64,
     scanner: Scanner<2048>,
     outbox: VecDeque<(Instant, Vec<u8>)>,
+    /// Broadcast frames on their way to the meters, delivered at their time.
+    broadcasts: VecDeque<(Instant, Vec<u8>)>,
     /// Busy with a meter transaction until then (one at a time, half duplex).
     busy_until: Instant,
 }
@@ -117,6 +119,7 @@ impl PlcModuleSim {
             rng: cfg.seed | 1,
             scanner: Scanner::new(),
             outbox: VecDeque::new(),
+            broadcasts: VecDeque::new(),
             busy_until: now,
         };
         s.power_up(now);
@@ -452,26 +455,16 @@ impl PlcModuleSim {
                 }
             }
             (DataUnit::BroadcastDelayQuery(_), _, _) => {
-                let hops = self
-                    .meters
-                    .iter()
-                    .map(|m| u64::from(m.hops) + 1)
-                    .max()
-                    .unwrap_or(1);
-                let delay = u16::try_from(self.cfg.per_hop.to_secs() * hops)
-                    .unwrap_or(u16::MAX)
-                    .max(1);
                 let unit = DataUnit::BroadcastDelay(BroadcastDelay {
-                    delay_s: delay,
+                    delay_s: self.broadcast_delay_s(),
                     frame: None,
                 });
                 self.reply(local, seq, None, Afn::Query, 9, unit);
             }
             (DataUnit::Broadcast(b), _, _) => {
-                let frame = b.frame.to_vec();
-                for m in &mut self.meters {
-                    let _ = (m.responder)(&frame);
-                }
+                // The frame reaches the meters after the delay AFN 03 F9 announces.
+                let at = now + Duration::secs(u64::from(self.broadcast_delay_s()));
+                self.broadcasts.push_back((at, b.frame.to_vec()));
                 let unit = DataUnit::Confirm(Confirm {
                     status: 0xFFFF_FFFF,
                     wait_s: 10,
@@ -554,8 +547,30 @@ impl PlcModuleSim {
         }
     }
 
-    /// The next frame due at `now` for the concentrator.
+    /// How long a broadcast takes to reach the farthest meter, in whole seconds (at least 1):
+    /// the per-hop latency times the hops, what AFN 03 F9 answers.
+    fn broadcast_delay_s(&self) -> u16 {
+        let hops = self
+            .meters
+            .iter()
+            .map(|m| u64::from(m.hops) + 1)
+            .max()
+            .unwrap_or(1);
+        u16::try_from(self.cfg.per_hop.to_secs() * hops)
+            .unwrap_or(u16::MAX)
+            .max(1)
+    }
+
+    /// The next frame due at `now` for the concentrator (broadcasts due by `now` reach the
+    /// meters first).
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        while let Some(i) = self.broadcasts.iter().position(|(t, _)| *t <= now) {
+            if let Some((_, frame)) = self.broadcasts.remove(i) {
+                for m in &mut self.meters {
+                    let _ = (m.responder)(&frame);
+                }
+            }
+        }
         let i = self
             .outbox
             .iter()
@@ -568,6 +583,10 @@ impl PlcModuleSim {
 
     /// When the next frame is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.outbox.iter().map(|(t, _)| *t).min()
+        self.outbox
+            .iter()
+            .chain(self.broadcasts.iter())
+            .map(|(t, _)| *t)
+            .min()
     }
 }

@@ -257,3 +257,74 @@ fn registration_finds_the_meter_missing_from_the_archive() {
             .any(|(_, e)| *e == Event::RouteStatus(RouteStatus::SearchFinished))
     );
 }
+
+/// A DL/T 645 broadcast time (C = 0x08) for 2026-03-10 10:00:00, as the concentrator builds it.
+fn broadcast_time_frame() -> Vec<u8> {
+    let mut f = vec![0x68, 0x99, 0x99, 0x99, 0x99, 0x99, 0x99, 0x68, 0x08, 6];
+    // ss mm hh DD MM YY, BCD, each +0x33 on the wire.
+    f.extend([0x00u8, 0x00, 0x10, 0x10, 0x03, 0x26].map(|b| b.wrapping_add(0x33)));
+    let cs = f.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    f.extend_from_slice(&[cs, 0x16]);
+    f
+}
+
+/// AFN 03 F9 answers how long a broadcast takes to reach the farthest meter (per-hop latency
+/// × (hops + 1), narrowband 3 s per hop, two relays: 9 s), and the broadcast (AFN 05 F3)
+/// reaches the meters only after that delay: the time the concentrator shifts by.
+#[test]
+fn broadcast_reaches_the_meters_after_the_announced_delay() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut cfg = SimConfig::narrowband();
+    cfg.router_led = false;
+    let heard = Arc::new(AtomicUsize::new(0));
+    let listener = |address: Address, hops: u8| {
+        let heard = Arc::clone(&heard);
+        SimMeter {
+            address,
+            hops,
+            phase: 1,
+            responder: Box::new(move |req: &[u8]| {
+                if dlt645_frames(req)
+                    .next()
+                    .is_some_and(|(_, f)| f.frame_bytes().get(8) == Some(&0x08))
+                {
+                    heard.fetch_add(1, Ordering::SeqCst);
+                }
+                None
+            }),
+        }
+    };
+    let addrs = [Address([1, 0, 0, 0, 0, 0]), Address([2, 0, 0, 0, 0, 0])];
+    let t = Instant::from_ticks(0);
+    let mut s: Session<32> = Session::new(Config::new(Address([0x11; 6])), t);
+    s.set_archive(addrs.iter().map(|a| (*a, Protocol::Dlt645_2007)), t)
+        .unwrap();
+    let m = PlcModuleSim::new(cfg, vec![listener(addrs[0], 0), listener(addrs[1], 2)], t);
+    let mut w = World {
+        s,
+        m,
+        t,
+        events: Vec::new(),
+    };
+    w.run(Instant::from_ticks(60_000));
+    assert!(w.s.is_ready());
+
+    let frame = broadcast_time_frame();
+    w.s.query_broadcast_delay(Protocol::Dlt645_2007, &frame, w.t)
+        .unwrap();
+    w.events.clear();
+    w.run(w.t + Duration::secs(10));
+    let delay = w.events.iter().find_map(|(_, e)| match e {
+        Event::BroadcastDelay { delay_s } => Some(*delay_s),
+        _ => None,
+    });
+    assert_eq!(delay, Some(9));
+
+    let sent = w.t;
+    w.s.broadcast(Protocol::Dlt645_2007, &frame, w.t).unwrap();
+    w.run(sent + Duration::secs(5));
+    assert_eq!(heard.load(Ordering::SeqCst), 0, "heard before the delay");
+    w.run(sent + Duration::secs(12));
+    assert_eq!(heard.load(Ordering::SeqCst), 2);
+}

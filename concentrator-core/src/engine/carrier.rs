@@ -4,6 +4,7 @@
 use qgdw1376_2::Address as PlcAddress;
 use qgdw1376_2::session::{Event as SessionEvent, Op, Session};
 use qgdw1376_2::unit::protocol::Protocol as PlcProtocol;
+use qgdw1376_2::unit::query::DelaySupport;
 use qgdw1376_2::unit::report::RouteStatus;
 
 use super::round::round_item;
@@ -84,6 +85,21 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                         };
                     }
                 }
+                // The module's transmission delay for the time broadcast (AFN 03 F9): the
+                // time goes out shifted by it, so the meters set the time it is on arrival.
+                SessionEvent::BroadcastDelay { delay_s } if c.delay_query => {
+                    c.delay_query = false;
+                    self.broadcast_time(ci, delay_s, now);
+                }
+                // The module could not say (denied, or no answer in time): broadcast the
+                // time uncorrected rather than not at all.
+                SessionEvent::Failed {
+                    op: Op::BroadcastDelay,
+                    ..
+                } if c.delay_query => {
+                    c.delay_query = false;
+                    self.broadcast_time(ci, 0, now);
+                }
                 SessionEvent::Failed {
                     op: Op::Broadcast { .. },
                     ..
@@ -114,6 +130,43 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 // business; reads are concentrator-led.
                 _ => {}
             }
+        }
+    }
+
+    /// Hands the module the time broadcast (AFN 05 F3) with the time `delay_s` ahead of the
+    /// wall clock (the module's AFN 03 F9 answer), if channel `ci` still holds the broadcast.
+    fn broadcast_time(&mut self, ci: usize, delay_s: u16, now: Instant) {
+        let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
+            return;
+        };
+        let line = ch.cfg.line;
+        let Some(txn) = ch
+            .txn
+            .as_mut()
+            .filter(|t| matches!(t.state, TxnState::Broadcasting { .. }))
+        else {
+            return;
+        };
+        txn.state = TxnState::Broadcasting {
+            until: add_ms(now, line.response_timeout),
+        };
+        let wall = self.clock.now(now);
+        let at = wall.add_seconds(i64::from(delay_s)).unwrap_or(wall);
+        let mut frame = [0u8; 32];
+        let sent = crate::map_dlt645::broadcast_frame(at, &mut frame)
+            .and_then(|n| frame.get(..n))
+            .and_then(|f| {
+                self.carrier
+                    .as_mut()?
+                    .session
+                    .as_mut()?
+                    .broadcast(PlcProtocol::Dlt645_2007, f, now)
+                    .ok()
+            });
+        if sent.is_none() {
+            self.end_txn(ci, now);
+        } else {
+            self.refresh_timer(ci, now);
         }
     }
 
@@ -227,22 +280,33 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         let mut txn = ch.txn?;
         let Job::Meter { meter, work, .. } = txn.job else {
             // The daily time broadcast goes to every node through the module (AFN 05 F3);
-            // the channel is held until the module has finished broadcasting.
+            // the channel is held until the module has finished broadcasting. A module that
+            // corrects broadcasts for transmission delay (AFN 03 F10 byte 1 D0) is first asked
+            // for the delay of this frame (AFN 03 F9; notes plc-uplink.md §1.11 "Broadcast time
+            // sync", after NUC and HW); the time then
+            // goes out shifted by it (`broadcast_time`).
             txn.state = TxnState::Broadcasting {
                 until: add_ms(now, line.response_timeout),
             };
             ch.txn = Some(txn);
+            let c = self.carrier.as_mut()?;
+            let session = c.session.as_mut()?;
+            let delay = session
+                .module()
+                .is_some_and(|m| m.delay_support.contains(DelaySupport::BROADCAST));
             let mut frame = [0u8; 32];
             let sent = crate::map_dlt645::broadcast_frame(wall, &mut frame)
                 .and_then(|n| frame.get(..n))
                 .and_then(|f| {
-                    self.carrier
-                        .as_mut()?
-                        .session
-                        .as_mut()?
-                        .broadcast(PlcProtocol::Dlt645_2007, f, now)
-                        .ok()
+                    if delay {
+                        session
+                            .query_broadcast_delay(PlcProtocol::Dlt645_2007, f, now)
+                            .ok()
+                    } else {
+                        session.broadcast(PlcProtocol::Dlt645_2007, f, now).ok()
+                    }
                 });
+            c.delay_query = delay && sent.is_some();
             if sent.is_none() {
                 self.end_txn(ci, now);
                 return None;

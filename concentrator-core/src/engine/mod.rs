@@ -228,6 +228,8 @@ struct Carrier<const N: usize> {
     progress: [u8; N],
     /// Router-led: what the module was last told to read, and at which meter.
     asked: Option<Asked>,
+    /// The time broadcast waits for the module's AFN 03 F9 transmission delay.
+    delay_query: bool,
 }
 
 /// Router-led: the request handed to the module for one meter.
@@ -362,6 +364,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             router_round: false,
             progress: [0; N],
             asked: None,
+            delay_query: false,
         });
         Ok(())
     }

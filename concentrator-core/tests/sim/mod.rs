@@ -229,6 +229,12 @@ pub(crate) struct Bus {
     pub(crate) router_rounds: u32,
     /// Percent of exchanges lost (request or reply never arrives).
     pub(crate) loss: u64,
+    /// Carrier module: the time a broadcast takes to reach the meters, in seconds; `Some`
+    /// makes the module announce delay correction for broadcasts (AFN 03 F10 byte 1 D0) and
+    /// answer AFN 03 F9 with it.
+    pub(crate) broadcast_delay_s: Option<u16>,
+    /// Carrier module: AFN 03 F9 queries answered.
+    pub(crate) delay_queries: u32,
 }
 
 impl Bus {
@@ -247,6 +253,8 @@ impl Bus {
             module_seq: 0,
             router_rounds: 0,
             loss,
+            broadcast_delay_s: None,
+            delay_queries: 0,
         }
     }
 }
@@ -668,7 +676,11 @@ impl Sim {
                     archive_download: true,
                     concentrator_led: true,
                     router_led: true,
-                    delay_support: DelaySupport::empty(),
+                    delay_support: if self.buses[usize::from(channel)].broadcast_delay_s.is_some() {
+                        DelaySupport::BROADCAST
+                    } else {
+                        DelaySupport::empty()
+                    },
                     failed_node_switch: 0,
                     broadcast_confirm_first: false,
                     broadcast_channel_mode: 0,
@@ -832,9 +844,33 @@ impl Sim {
                 }
                 return;
             }
-            // AFN 05 F3: broadcast the frame to every node; meters take a time within ±5 min.
+            // AFN 03 F9: how long the broadcast of this frame takes to reach every node.
+            (Afn::Query, Some(9), DataUnit::BroadcastDelayQuery(_)) => {
+                let bus = &mut self.buses[usize::from(channel)];
+                let Some(delay_s) = bus.broadcast_delay_s else {
+                    return;
+                };
+                bus.delay_queries += 1;
+                up(
+                    None,
+                    Afn::Query,
+                    9,
+                    DataUnit::BroadcastDelay(qgdw1376_2::unit::query::BroadcastDelay {
+                        delay_s,
+                        frame: None,
+                    }),
+                )
+            }
+            // AFN 05 F3: broadcast the frame to every node; meters take a time within ±5 min,
+            // and it reaches them after the module's broadcast delay.
             (Afn::Control, Some(3), DataUnit::Broadcast(pf)) => {
-                let wall = self.epoch.add_seconds((heard / 1000) as i64).unwrap();
+                let arrives_s = (heard / 1000) as i64
+                    + i64::from(
+                        self.buses[usize::from(channel)]
+                            .broadcast_delay_s
+                            .unwrap_or(0),
+                    );
+                let wall = self.epoch.add_seconds(arrives_s).unwrap();
                 let start = pf.frame.iter().position(|b| *b == 0x68).unwrap_or(0);
                 if let Ok(f) = Frame::new_checked(&pf.frame[start..])
                     && let Ok(Repr {

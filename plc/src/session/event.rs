@@ -3,7 +3,7 @@
 use crate::Address;
 use crate::unit::confirm::DenyReason;
 use crate::unit::protocol::Protocol;
-use crate::unit::query::Medium;
+use crate::unit::query::{DelaySupport, Medium};
 use crate::unit::report::RouteStatus;
 
 use super::Duration;
@@ -37,6 +37,10 @@ pub struct ModuleInfo {
     pub concentrator_led: bool,
     /// Router-led reading supported.
     pub router_led: bool,
+    /// Which transactions the module corrects for transmission delay (AFN 03 F10 byte 1
+    /// D0–D2): with `BROADCAST`, ask AFN 03 F9 before a time broadcast and shift the time by
+    /// the answer.
+    pub delay_support: DelaySupport,
     /// Timeout the session uses for AFN 13 F1 (module value, or the fallback).
     pub monitor_timeout: Duration,
     /// Timeout the session uses for AFN 05 F3.

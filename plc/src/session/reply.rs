@@ -230,6 +230,7 @@ impl<const N: usize> Session<N> {
             medium: m.medium,
             concentrator_led: m.concentrator_led,
             router_led: m.router_led,
+            delay_support: m.delay_support,
             monitor_timeout: monitor,
             broadcast_timeout: broadcast,
             max_frame_len: m.max_frame_len,
