@@ -133,6 +133,11 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         }
     }
 
+    /// The carrier module's session, once created.
+    fn carrier_session(&mut self) -> Option<&mut Session<N>> {
+        self.carrier.as_mut()?.session.as_mut()
+    }
+
     /// Hands the module the time broadcast (AFN 05 F3) with the time `delay_s` ahead of the
     /// wall clock (the module's AFN 03 F9 answer), if channel `ci` still holds the broadcast.
     fn broadcast_time(&mut self, ci: usize, delay_s: u16, now: Instant) {
@@ -156,10 +161,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         let sent = crate::map_dlt645::broadcast_frame(at, &mut frame)
             .and_then(|n| frame.get(..n))
             .and_then(|f| {
-                self.carrier
-                    .as_mut()?
-                    .session
-                    .as_mut()?
+                self.carrier_session()?
                     .broadcast(PlcProtocol::Dlt645_2007, f, now)
                     .ok()
             });
@@ -283,8 +285,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             // the channel is held until the module has finished broadcasting. A module that
             // corrects broadcasts for transmission delay (AFN 03 F10 byte 1 D0) is first asked
             // for the delay of this frame (AFN 03 F9; notes plc-uplink.md §1.11 "Broadcast time
-            // sync", after NUC and HW); the time then
-            // goes out shifted by it (`broadcast_time`).
+            // sync", after NUC and HW); the time then goes out shifted by it (`broadcast_time`).
             txn.state = TxnState::Broadcasting {
                 until: add_ms(now, line.response_timeout),
             };
@@ -311,7 +312,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 self.end_txn(ci, now);
                 return None;
             }
-            let len = self.carrier.as_mut()?.session.as_mut()?.poll_transmit(buf);
+            let len = self.carrier_session()?.poll_transmit(buf);
             self.refresh_timer(ci, now);
             self.counters.requests += 1;
             return len.map(|len| Transmit { channel, len, baud });
@@ -338,14 +339,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         ch.txn = Some(txn);
         let read = crate::map_dlt645::build_frame(&meter, &req, &mut frame)
             .and_then(|n| frame.get(..n))
-            .and_then(|f| {
-                self.carrier
-                    .as_mut()?
-                    .session
-                    .as_mut()?
-                    .read(address, protocol, f, now)
-                    .ok()
-            });
+            .and_then(|f| self.carrier_session()?.read(address, protocol, f, now).ok());
         let Some(id) = read else {
             self.try_failed(ci, now);
             return None;

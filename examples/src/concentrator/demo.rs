@@ -284,36 +284,26 @@ fn master_station(d: &Daemon, ms: &MasterStation) -> Result<(), String> {
         )?;
         Ok(reading_text(&r))
     };
-    let wrong = ms
-        .request(
-            t,
-            &Command::Trip {
+    for (what, command) in [
+        (
+            "AFN 05 F1 trip p2 with a wrong PW",
+            Command::Trip {
                 pn: 2,
                 pw: [0xAA; PW_LEN],
             },
-        )
-        .map_err(|e| e.to_string())?;
-    println!(
-        "AFN 05 F1 trip p2 with a wrong PW: {}; relay {}",
-        confirm_text(&wrong),
-        relay(d)?
-    );
-    let trip = ms
-        .request(t, &Command::Trip { pn: 2, pw: KEY })
-        .map_err(|e| e.to_string())?;
-    println!(
-        "AFN 05 F1 trip p2 with the right PW: {}; relay {}",
-        confirm_text(&trip),
-        relay(d)?
-    );
-    let close = ms
-        .request(t, &Command::AllowClose { pn: 2, pw: KEY })
-        .map_err(|e| e.to_string())?;
-    println!(
-        "AFN 05 F2 allow close p2: {}; relay {}",
-        confirm_text(&close),
-        relay(d)?
-    );
+        ),
+        (
+            "AFN 05 F1 trip p2 with the right PW",
+            Command::Trip { pn: 2, pw: KEY },
+        ),
+        (
+            "AFN 05 F2 allow close p2",
+            Command::AllowClose { pn: 2, pw: KEY },
+        ),
+    ] {
+        let reply = ms.request(t, &command).map_err(|e| e.to_string())?;
+        println!("{what}: {}; relay {}", confirm_text(&reply), relay(d)?);
+    }
     Ok(())
 }
 
