@@ -5,6 +5,7 @@
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod events;
 pub mod forward;
 pub mod json;
 pub mod ops;

@@ -1,0 +1,605 @@
+//! The daemon's event records (Q/GDW 1376.1 ERC, AFN 0E), kept durably in its SQLite store.
+//!
+//! Two classes, important (read with 0E F1, counted by EC1) and general (0E F2, EC2), each a
+//! ring of 256 records numbered by its counter as the standard numbers them: the n-th record
+//! of a class (n from 0) has the pointer `n mod 256`, and the counter after it is
+//! `(n + 1) mod 256`. So vector U08, the first power-off of a terminal, is reported with
+//! EC1 = 1 and pointers pm = 0, pn = 1 (pn exclusive). A query `pm..pn` returns the records
+//! `pm, pm+1, … pn−1` (mod 256, so `pm > pn` wraps past 255), notes §2.6.
+//!
+//! What raises a record:
+//! * the core's alarms through `qgdw1376_1::core_map::erc`: a meter silent through a round
+//!   (`MeterOffline`) is ERC31, a meter clock off by more than the tolerance (`ClockDrift`)
+//!   is ERC12;
+//! * ERC14, the terminal's power off / on: the daemon writes a last-alive time when it starts
+//!   and every minute ([`ALIVE_EVERY_S`]); at the next start it records off = the last-alive
+//!   time (so up to a minute early), on = now.
+//!
+//! ERC13 (meter fault) and ERC33 (status-word change) are not raised: they need the meter's
+//! fault counters and its 7 status words, and `concentrator-core` reports neither (its
+//! events carry readings, command outcomes with the DL/T 645 error word, and the alarms
+//! above). The codec types them (`qgdw1376_1::unit::{MeterFault, StatusChange}`) for when it
+//! does.
+//!
+//! Which class an ERC goes to is AFN 04 F9's importance flags (bit n−1 = ERCn); the daemon
+//! does not take 04 F9 yet and uses [`Classes::default`]. Active reporting (AFN 05 F29 allow
+//! / F37 forbid, persisted here) sends important records only, oldest first, each until the
+//! master confirms it (at least once: a record is marked reported only on the confirm, so
+//! one unconfirmed when the link or the daemon stopped goes again after the next login).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use concentrator_core::DateTime;
+use qgdw1376_1::Ec;
+use qgdw1376_1::core_map::minute_time_of;
+use qgdw1376_1::unit::{Erc, EventRecord, PowerOffOn};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::concentrator::json::time_str;
+
+/// Records in each class's ring (the 1-byte pointers of AFN 0E, notes §4.2).
+pub const RING: u64 = 256;
+
+/// How often the daemon writes its last-alive time (the ERC14 power-off time is at most
+/// this much early).
+pub const ALIVE_EVERY_S: i64 = 60;
+
+/// AFN 04 F1's CON flags as the daemon uses them (04 F1 is not taken yet): D2 = event
+/// reports want a confirm; the PEP sample of notes §2.6 has 07 (all three classes).
+pub const CON_FLAGS: u8 = 0x07;
+
+/// CON flag bit of class-3 (event) reports.
+const CON_EVENTS: u8 = 0x04;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS erc (
+    class INTEGER NOT NULL,
+    ptr INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    erc INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    at TEXT NOT NULL,
+    reported INTEGER NOT NULL DEFAULT 0,
+    read INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (class, ptr)
+);
+CREATE TABLE IF NOT EXISTS erc_state (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+";
+
+/// The two event classes of AFN 0E.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// Important events: 0E F1, EC1, reported actively.
+    Important,
+    /// General events: 0E F2, EC2.
+    General,
+}
+
+impl Class {
+    fn code(self) -> i64 {
+        match self {
+            Self::Important => 1,
+            Self::General => 2,
+        }
+    }
+
+    fn counter_key(self) -> &'static str {
+        match self {
+            Self::Important => "count_important",
+            Self::General => "count_general",
+        }
+    }
+}
+
+/// Which ERCs are important: bit n−1 set = ERCn is important, as in AFN 04 F9's importance
+/// flags (64 bits, ERC1–ERC64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Classes(pub u64);
+
+impl Default for Classes {
+    /// Important: ERC1 (initialisation / version change), ERC13 (meter fault), ERC14 (power
+    /// off/on), ERC21 (terminal fault), ERC31 (reading failure): what stops data reaching the
+    /// master. General: everything else, e.g. ERC12 (meter clock) and ERC33 (status word).
+    /// This default is the daemon's choice; 04 F9 would set it.
+    fn default() -> Self {
+        let bit = |n: u32| 1u64 << (n - 1);
+        Self(bit(1) | bit(13) | bit(14) | bit(21) | bit(31))
+    }
+}
+
+impl Classes {
+    /// The class of ERC `erc`.
+    pub fn of(self, erc: u8) -> Class {
+        match erc.checked_sub(1) {
+            Some(b) if b < 64 && self.0 & (1 << b) != 0 => Class::Important,
+            _ => Class::General,
+        }
+    }
+}
+
+/// One stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Its pointer (0–255).
+    pub ptr: u8,
+    /// ERC code.
+    pub erc: u8,
+    /// The Le data bytes.
+    pub data: Vec<u8>,
+}
+
+impl Stored {
+    /// As on the wire: {ERC, Le, data}.
+    pub fn wire(&self) -> Vec<u8> {
+        let mut v = vec![self.erc, u8::try_from(self.data.len()).unwrap_or(u8::MAX)];
+        v.extend_from_slice(&self.data);
+        v
+    }
+}
+
+/// The answer to a query `pm..pn`: the counters and the records actually held, from `pm`
+/// on (a pointer never written ends the run, so `pn` may come back smaller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// EC1, EC2 now.
+    pub ec: Ec,
+    /// First pointer returned.
+    pub pm: u8,
+    /// One past the last pointer returned (mod 256).
+    pub pn: u8,
+    /// The records `pm..pn`.
+    pub records: Vec<Stored>,
+}
+
+/// Why an event could not be stored.
+#[derive(Debug)]
+pub enum ErcError {
+    /// The store refused it.
+    Store(rusqlite::Error),
+    /// The record does not encode (a time outside 2000–2099).
+    Encode {
+        /// The ERC.
+        erc: u8,
+        /// Why.
+        what: String,
+    },
+}
+
+impl std::fmt::Display for ErcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Store(e) => write!(f, "event store: {e}"),
+            Self::Encode { erc, what } => write!(f, "ERC{erc} does not encode: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for ErcError {}
+
+impl From<rusqlite::Error> for ErcError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// The event log: its own connection to the daemon's database file.
+pub struct ErcLog {
+    conn: Connection,
+    classes: Classes,
+    /// Cached: whether 05 F29 allowed reporting.
+    reporting: bool,
+}
+
+/// The event log shared by the engine thread (recording) and the uplink (queries, reports).
+pub type SharedErcLog = Arc<Mutex<ErcLog>>;
+
+impl ErcLog {
+    /// Opens the tables in the database at `path` (the daemon's `[storage] path`; WAL mode,
+    /// `synchronous = FULL` as the rest of the store: a record is on disk when `record`
+    /// returned).
+    pub fn open(path: &Path, classes: Classes) -> rusqlite::Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        let mut log = Self {
+            conn,
+            classes,
+            reporting: false,
+        };
+        log.reporting = log.state("reporting")?.unwrap_or(0) != 0;
+        Ok(log)
+    }
+
+    /// Into the shared form.
+    pub fn shared(self) -> SharedErcLog {
+        Arc::new(Mutex::new(self))
+    }
+
+    fn state(&self, key: &str) -> rusqlite::Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM erc_state WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    fn set_state(&self, key: &str, value: i64) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO erc_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Stores `record` (raised at `at`) in its class's ring; returns the class and pointer.
+    pub fn record(
+        &mut self,
+        record: &EventRecord<'_>,
+        at: DateTime,
+    ) -> Result<(Class, u8), ErcError> {
+        let mut buf = [0u8; 2 + 255];
+        let n = record.emit(&mut buf).map_err(|e| ErcError::Encode {
+            erc: record.erc,
+            what: e.to_string(),
+        })?;
+        let data = buf.get(2..n).unwrap_or(&[]);
+        let class = self.classes.of(record.erc);
+        let tx = self.conn.transaction()?;
+        let count: i64 = tx
+            .query_row(
+                "SELECT value FROM erc_state WHERE key = ?1",
+                params![class.counter_key()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let ptr = count.rem_euclid(RING as i64);
+        tx.execute(
+            "INSERT OR REPLACE INTO erc (class, ptr, seq, erc, data, at, reported, read)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)",
+            params![class.code(), ptr, count, record.erc, data, time_str(at)],
+        )?;
+        tx.execute(
+            "INSERT INTO erc_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![class.counter_key(), count + 1],
+        )?;
+        tx.commit()?;
+        Ok((class, u8::try_from(ptr).unwrap_or(0)))
+    }
+
+    /// EC1 and EC2: each class's record count mod 256.
+    pub fn counters(&self) -> rusqlite::Result<Ec> {
+        let ec = |c: Class| -> rusqlite::Result<u8> {
+            let n = self.state(c.counter_key())?.unwrap_or(0);
+            Ok(u8::try_from(n.rem_euclid(RING as i64)).unwrap_or(0))
+        };
+        Ok(Ec {
+            important: ec(Class::Important)?,
+            general: ec(Class::General)?,
+        })
+    }
+
+    fn row(&self, class: Class, ptr: u8) -> rusqlite::Result<Option<Stored>> {
+        self.conn
+            .query_row(
+                "SELECT erc, data FROM erc WHERE class = ?1 AND ptr = ?2",
+                params![class.code(), ptr],
+                |r| {
+                    Ok(Stored {
+                        ptr,
+                        erc: r.get(0)?,
+                        data: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// The records `pm..pn` of `class` (pn exclusive, wrapping past 255): pointers never
+    /// written before the first held one are skipped, the run ends at the next one not held.
+    /// The records returned count as read by the master (they no longer raise ACD).
+    pub fn query(&mut self, class: Class, pm: u8, pn: u8) -> rusqlite::Result<Window> {
+        let ec = self.counters()?;
+        let mut records = Vec::new();
+        let mut start = None;
+        for k in 0..pn.wrapping_sub(pm) {
+            let ptr = pm.wrapping_add(k);
+            match self.row(class, ptr)? {
+                Some(r) => {
+                    start.get_or_insert(ptr);
+                    records.push(r);
+                }
+                None if start.is_some() => break,
+                None => {}
+            }
+        }
+        let pm = start.unwrap_or(pn);
+        let count = u8::try_from(records.len()).unwrap_or(u8::MAX);
+        let tx = self.conn.transaction()?;
+        for r in &records {
+            tx.execute(
+                "UPDATE erc SET read = 1 WHERE class = ?1 AND ptr = ?2",
+                params![class.code(), r.ptr],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Window {
+            ec,
+            pm,
+            pn: pm.wrapping_add(count),
+            records,
+        })
+    }
+
+    /// `Some(EC)` while an important record has been neither confirmed in a report nor sent
+    /// in a 0E F1 reply: the session then sets ACD = 1 and appends EC (notes §2.1).
+    pub fn attention(&self) -> rusqlite::Result<Option<Ec>> {
+        let waiting: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM erc WHERE class = 1 AND reported = 0 AND read = 0)",
+            [],
+            |r| r.get(0),
+        )?;
+        if waiting {
+            self.counters().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The oldest important record not yet confirmed by the master, when reporting is
+    /// allowed.
+    pub fn next_unreported(&self) -> rusqlite::Result<Option<Stored>> {
+        if !self.reporting {
+            return Ok(None);
+        }
+        self.conn
+            .query_row(
+                "SELECT ptr, erc, data FROM erc WHERE class = 1 AND reported = 0
+                 ORDER BY seq LIMIT 1",
+                [],
+                |r| {
+                    Ok(Stored {
+                        ptr: r.get(0)?,
+                        erc: r.get(1)?,
+                        data: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// The master confirmed the report of the important record `ptr`.
+    pub fn mark_reported(&mut self, ptr: u8) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "UPDATE erc SET reported = 1 WHERE class = 1 AND ptr = ?1",
+            params![ptr],
+        )?;
+        Ok(())
+    }
+
+    /// 05 F29 (`true`) / F37 (`false`); kept across restarts.
+    pub fn set_reporting(&mut self, allow: bool) -> rusqlite::Result<()> {
+        self.set_state("reporting", i64::from(allow))?;
+        self.reporting = allow;
+        Ok(())
+    }
+
+    /// Whether active reporting is allowed (05 F29 last; forbidden until the master allows).
+    pub fn reporting(&self) -> bool {
+        self.reporting
+    }
+
+    /// Whether event reports ask for a confirm ([`CON_FLAGS`] D2).
+    pub fn report_con(&self) -> bool {
+        CON_FLAGS & CON_EVENTS != 0
+    }
+
+    /// The daemon is alive at `now`.
+    pub fn alive(&self, now: DateTime) -> rusqlite::Result<()> {
+        self.set_state("last_alive", now.seconds_since_2000())
+    }
+
+    /// The daemon starts at `now`: after an earlier run, ERC14 with power off = the last
+    /// time it was alive and power on = `now`. Returns where it went.
+    pub fn power_on(&mut self, now: DateTime) -> Result<Option<(Class, u8)>, ErcError> {
+        let last = self
+            .state("last_alive")?
+            .and_then(DateTime::from_seconds_since_2000);
+        self.alive(now)?;
+        let Some(off) = last else {
+            return Ok(None);
+        };
+        let rec = EventRecord {
+            erc: 14,
+            body: Erc::PowerOffOn(PowerOffOn {
+                off: minute_time_of(off),
+                on: minute_time_of(now),
+            }),
+        };
+        self.record(&rec, now).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qgdw1376_1::unit::{MeterClock, PointFlag, ReadingFailure};
+    use qgdw1376_1::value::MinuteTime;
+
+    fn t(min: u8) -> DateTime {
+        DateTime::new(2026, 12, 5, 10, min, 0).unwrap()
+    }
+
+    fn failure(meter: u16, min: u8) -> EventRecord<'static> {
+        EventRecord {
+            erc: 31,
+            body: Erc::ReadingFailure(ReadingFailure {
+                time: minute_time_of(t(min)).unwrap(),
+                point: PointFlag(0x8000 | meter),
+                last_success: None,
+                forward_active: None,
+                forward_reactive: None,
+            }),
+        }
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("erc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("e.db")
+    }
+
+    #[test]
+    fn classes_follow_the_f9_bits() {
+        let c = Classes::default();
+        assert_eq!(c.of(31), Class::Important);
+        assert_eq!(c.of(14), Class::Important);
+        assert_eq!(c.of(12), Class::General);
+        assert_eq!(c.of(33), Class::General);
+        assert_eq!(c.of(0), Class::General);
+        assert_eq!(c.of(200), Class::General);
+        assert_eq!(Classes(1 << 11).of(12), Class::Important);
+    }
+
+    #[test]
+    fn pointers_count_as_u08_and_wrap_around_the_ring() {
+        let path = temp("ring");
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        assert_eq!(log.query(Class::Important, 0, 5).unwrap().records, vec![]);
+        // The first record: pointer 0, EC1 1 (vector U08: EC1 1, pm 0, pn 1).
+        assert_eq!(
+            log.record(&failure(1, 0), t(0)).unwrap(),
+            (Class::Important, 0)
+        );
+        let clock = EventRecord {
+            erc: 12,
+            body: Erc::MeterClock(MeterClock {
+                time: minute_time_of(t(1)).unwrap(),
+                point: PointFlag(0x8002),
+            }),
+        };
+        assert_eq!(log.record(&clock, t(1)).unwrap(), (Class::General, 0));
+        let w = log.query(Class::Important, 0, 1).unwrap();
+        assert_eq!(
+            (w.ec.important, w.ec.general, w.pm, w.pn, w.records.len()),
+            (1, 1, 0, 1, 1)
+        );
+        assert_eq!(
+            EventRecord::from_data(31, &w.records[0].data).unwrap(),
+            failure(1, 0)
+        );
+        // 299 more: the ring holds the last 256, pointers 0..=43 were overwritten once.
+        for i in 1..300u16 {
+            log.record(&failure(i, (i % 60) as u8), t(0)).unwrap();
+        }
+        let ec = log.counters().unwrap();
+        assert_eq!((ec.important, ec.general), ((300 % 256) as u8, 1));
+        // pm > pn wraps: 250..=255 then 0..=3.
+        let w = log.query(Class::Important, 250, 4).unwrap();
+        assert_eq!((w.pm, w.pn, w.records.len()), (250, 4, 10));
+        let points: Vec<u16> = w
+            .records
+            .iter()
+            .map(
+                |r| match EventRecord::from_data(r.erc, &r.data).unwrap().body {
+                    Erc::ReadingFailure(f) => f.point.point(),
+                    _ => panic!(),
+                },
+            )
+            .collect();
+        // Pointer 250 holds record 250; pointer 0 holds record 256 (the wrap).
+        assert_eq!(
+            points,
+            vec![250, 251, 252, 253, 254, 255, 256, 257, 258, 259]
+        );
+        // General class: one record; a query past it ends the run there.
+        let w = log.query(Class::General, 0, 10).unwrap();
+        assert_eq!((w.pm, w.pn, w.records.len()), (0, 1, 1));
+        // pm == pn asks for nothing.
+        assert!(
+            log.query(Class::Important, 7, 7)
+                .unwrap()
+                .records
+                .is_empty()
+        );
+        drop(log);
+        // Durable: reopened, the counters and records are the same.
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        assert_eq!(log.counters().unwrap(), ec);
+        assert_eq!(
+            log.query(Class::Important, 43, 45).unwrap().records.len(),
+            2
+        );
+    }
+
+    #[test]
+    fn reporting_is_persisted_and_only_confirmed_records_leave_the_queue() {
+        let path = temp("report");
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        log.record(&failure(1, 0), t(0)).unwrap();
+        log.record(&failure(2, 1), t(1)).unwrap();
+        // Forbidden by default: nothing to report, but ACD is raised.
+        assert!(!log.reporting());
+        assert_eq!(log.next_unreported().unwrap(), None);
+        assert_eq!(log.attention().unwrap().map(|e| e.important), Some(2));
+        log.set_reporting(true).unwrap();
+        let first = log.next_unreported().unwrap().unwrap();
+        assert_eq!(first.ptr, 0);
+        // Not confirmed: offered again (also after a reopen).
+        drop(log);
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        assert!(log.reporting());
+        assert_eq!(log.next_unreported().unwrap().unwrap().ptr, 0);
+        log.mark_reported(0).unwrap();
+        assert_eq!(log.next_unreported().unwrap().unwrap().ptr, 1);
+        log.mark_reported(1).unwrap();
+        assert_eq!(log.next_unreported().unwrap(), None);
+        assert_eq!(log.attention().unwrap(), None);
+        // A record read by a 0E F1 query no longer raises ACD (but is still reported).
+        log.record(&failure(3, 2), t(2)).unwrap();
+        assert!(log.attention().unwrap().is_some());
+        log.query(Class::Important, 2, 3).unwrap();
+        assert_eq!(log.attention().unwrap(), None);
+        assert_eq!(log.next_unreported().unwrap().unwrap().ptr, 2);
+        log.set_reporting(false).unwrap();
+        assert_eq!(log.next_unreported().unwrap(), None);
+    }
+
+    #[test]
+    fn a_restart_records_erc14_from_the_last_alive_time() {
+        let path = temp("power");
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        // The first start ever: nothing was off.
+        assert_eq!(log.power_on(t(0)).unwrap(), None);
+        log.alive(t(3)).unwrap();
+        drop(log);
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        assert_eq!(log.power_on(t(9)).unwrap(), Some((Class::Important, 0)));
+        let w = log.query(Class::Important, 0, 1).unwrap();
+        let m = |min| MinuteTime {
+            year: 26,
+            month: 12,
+            day: 5,
+            hour: 10,
+            minute: min,
+        };
+        assert_eq!(
+            EventRecord::from_data(14, &w.records[0].data).unwrap().body,
+            Erc::PowerOffOn(PowerOffOn {
+                off: Some(m(3)),
+                on: Some(m(9)),
+            })
+        );
+    }
+}
