@@ -430,6 +430,212 @@ impl ErcLog {
     }
 }
 
+/// Data-unit bytes per reply frame the uplink session splits at (its `Config::new` default,
+/// which `uplink::spawn` keeps): a long 0E F1/F2 answer is cut into groups this long at
+/// most, one frame each.
+pub const UNITS_PER_FRAME: usize = 1024;
+
+/// How often the uplink looks for a record to report and for the counters of ACD.
+const LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Whether [`LOOK_EVERY`] has passed since `last` (then `last` is now).
+fn due(last: &mut Option<std::time::Instant>) -> bool {
+    if last.is_some_and(|t| t.elapsed() < LOOK_EVERY) {
+        return false;
+    }
+    *last = Some(std::time::Instant::now());
+    true
+}
+
+/// The uplink's side of the event log: answers 0E F1/F2 and 05 F29/F37, hands the session
+/// the next report and the counters for ACD, and marks a record reported on the confirm.
+/// It asks the engine thread for the shared log the first time it needs it.
+pub struct EventsLink {
+    tx: std::sync::mpsc::Sender<crate::concentrator::daemon::Msg>,
+    log: Option<SharedErcLog>,
+    /// The record whose report waits for the master's confirm.
+    in_flight: Option<u8>,
+    /// A report was denied: none until the next login.
+    paused: bool,
+    /// When the log was last asked for a record to report, and for the counters.
+    looked: Option<std::time::Instant>,
+    counted: Option<std::time::Instant>,
+    counters: Option<Ec>,
+}
+
+impl EventsLink {
+    /// A link asking the engine queue `tx` for the log.
+    pub fn new(tx: std::sync::mpsc::Sender<crate::concentrator::daemon::Msg>) -> Self {
+        Self {
+            tx,
+            log: None,
+            in_flight: None,
+            paused: false,
+            looked: None,
+            counted: None,
+            counters: None,
+        }
+    }
+
+    fn log(&mut self) -> Option<SharedErcLog> {
+        if self.log.is_none() {
+            let (reply, rx) = std::sync::mpsc::channel();
+            self.tx
+                .send(crate::concentrator::daemon::Msg::ErcLog { reply })
+                .ok()?;
+            self.log = rx.recv_timeout(std::time::Duration::from_secs(10)).ok();
+        }
+        self.log.clone()
+    }
+
+    /// Answers 0E F1 (`important`) / F2 for `pm..pn`: one group per [`UNITS_PER_FRAME`]
+    /// bytes of records, each with EC1 EC2 and the pointers of the records it holds, so the
+    /// session sends a long answer as a multi-frame reply. `Err` says why it cannot.
+    pub fn answer(
+        &mut self,
+        important: bool,
+        pm: u8,
+        pn: u8,
+        reply: &mut qgdw1376_1::session::Reply<'_>,
+    ) -> Result<(), String> {
+        use qgdw1376_1::unit::{Data, Events, Records};
+        let log = self.log().ok_or("the event log is not available")?;
+        let class = if important {
+            Class::Important
+        } else {
+            Class::General
+        };
+        let w = log
+            .lock()
+            .map_err(|_| "event log lock poisoned".to_string())?
+            .query(class, pm, pn)
+            .map_err(|e| e.to_string())?;
+        let da = qgdw1376_1::Da::P0;
+        let dt = qgdw1376_1::Dt::function(if important { 1 } else { 2 }).ok_or("no such Fn")?;
+        // DA DT (4) + EC1 EC2 pm pn (4) + the records.
+        let mut push = |from: u8, wire: &[u8], n: usize| {
+            let ev = Events {
+                ec1: w.ec.important,
+                ec2: w.ec.general,
+                pm: from,
+                pn: from.wrapping_add(u8::try_from(n).unwrap_or(0)),
+                records: Records::Wire(wire),
+            };
+            reply
+                .push(da, dt, &[Data::Events(ev)])
+                .map_err(|e| e.to_string())
+        };
+        let mut wire = Vec::new();
+        let (mut from, mut n) = (w.pm, 0usize);
+        for r in &w.records {
+            let rec = r.wire();
+            if n > 0 && 8 + wire.len() + rec.len() > UNITS_PER_FRAME {
+                push(from, &wire, n)?;
+                wire.clear();
+                from = r.ptr;
+                n = 0;
+            }
+            wire.extend_from_slice(&rec);
+            n += 1;
+        }
+        push(from, &wire, n)
+    }
+
+    /// 05 F29 (`true`) / F37; persisted.
+    pub fn set_reporting(&mut self, allow: bool) -> Result<(), String> {
+        let log = self.log().ok_or("the event log is not available")?;
+        let mut l = log
+            .lock()
+            .map_err(|_| "event log lock poisoned".to_string())?;
+        l.set_reporting(allow).map_err(|e| e.to_string())?;
+        self.looked = None;
+        self.counted = None;
+        Ok(())
+    }
+
+    /// The next active report: the oldest unconfirmed important record as a 0E F1 group
+    /// (pm = its pointer, pn = pm + 1, EC now, the shape of vector U08) and whether it wants
+    /// a confirm ([`CON_FLAGS`]). Asked by the client while no report waits.
+    pub fn poll_report(&mut self) -> Option<(Vec<u8>, bool)> {
+        use qgdw1376_1::unit::{Data, Events, Records, emit_group};
+        self.in_flight = None;
+        if self.paused || !due(&mut self.looked) {
+            return None;
+        }
+        let log = self.log()?;
+        let mut l = log.lock().ok()?;
+        let rec = l.next_unreported().ok()??;
+        let ec = l.counters().ok()?;
+        let con = l.report_con();
+        let wire = rec.wire();
+        let ev = Events {
+            ec1: ec.important,
+            ec2: ec.general,
+            pm: rec.ptr,
+            pn: rec.ptr.wrapping_add(1),
+            records: Records::Wire(&wire),
+        };
+        let mut units = vec![0u8; 8 + wire.len()];
+        let n = emit_group(
+            &mut units,
+            qgdw1376_1::Da::P0,
+            qgdw1376_1::Dt::function(1)?,
+            &[Data::Events(ev)],
+        )
+        .ok()?;
+        units.truncate(n);
+        if con {
+            self.in_flight = Some(rec.ptr);
+        } else {
+            // No confirm asked: sent is reported.
+            l.mark_reported(rec.ptr).ok()?;
+            self.looked = None;
+        }
+        Some((units, con))
+    }
+
+    /// EC while important events wait to be read (ACD = 1), looked up every 250 ms.
+    pub fn counters(&mut self) -> Option<Ec> {
+        if due(&mut self.counted) {
+            let log = self.log()?;
+            self.counters = log.lock().ok()?.attention().ok()?;
+        }
+        self.counters
+    }
+
+    /// What the session said: a confirm marks the record reported; a denial stops reports
+    /// until the next login.
+    pub fn on_session_event(&mut self, e: &qgdw1376_1::session::Event) -> Option<String> {
+        use qgdw1376_1::session::Event;
+        match e {
+            Event::ReportConfirmed { .. } => {
+                let ptr = self.in_flight.take()?;
+                let log = self.log()?;
+                let r = log.lock().ok()?.mark_reported(ptr);
+                self.looked = None;
+                self.counted = None;
+                r.err()
+                    .map(|e| format!("event {ptr} not marked reported: {e}"))
+            }
+            Event::ReportDenied { .. } => {
+                self.in_flight = None;
+                self.paused = true;
+                Some("the master denied an event report; none until the next login".into())
+            }
+            Event::ReportAbandoned { .. } => {
+                self.in_flight = None;
+                None
+            }
+            Event::LoggedIn => {
+                self.paused = false;
+                self.looked = None;
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
