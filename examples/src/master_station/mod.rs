@@ -9,6 +9,6 @@ mod render;
 mod server;
 
 pub use command::{Built, Command, TerminalId};
-pub use db::Db;
-pub use render::{render_frames, render_units};
+pub use db::{Db, EventRow};
+pub use render::{erc_json, render_frames, render_units};
 pub use server::{MasterError, MasterStation, TerminalInfo};
