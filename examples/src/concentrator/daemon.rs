@@ -480,15 +480,18 @@ impl Runner {
         let j = event_json(e);
         (self.log)(&format!("stored {j}"));
         // The ERC record the event raises (ERC31 reading failure, ERC12 meter clock).
-        if let Some(rec) = qgdw1376_1::core_map::erc(e) {
-            let r = self.ercs.lock().map(|mut l| l.record(&rec, e.at));
-            match r {
-                Ok(Ok((class, ptr))) => {
-                    (self.log)(&format!("event ERC{} stored: {class:?} {ptr}", rec.erc));
-                }
-                Ok(Err(err)) => (self.log)(&format!("event ERC{} not stored: {err}", rec.erc)),
-                Err(_) => (self.log)("event log lock poisoned"),
+        let r = self
+            .ercs
+            .lock()
+            .map(|mut l| l.record_event(e))
+            .map_err(|_| ());
+        match r {
+            Ok(Some(Ok((rec, class, ptr)))) => {
+                (self.log)(&format!("event ERC{} stored: {class:?} {ptr}", rec.erc));
             }
+            Ok(Some(Err(err))) => (self.log)(&format!("event not stored: {err}")),
+            Ok(None) => {}
+            Err(_) => (self.log)("event log lock poisoned"),
         }
         match e.kind {
             EventKind::Reading(r) => {

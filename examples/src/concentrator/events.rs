@@ -9,8 +9,10 @@
 //!
 //! What raises a record:
 //! * the core's alarms through `qgdw1376_1::core_map::erc`: a meter silent through a round
-//!   (`MeterOffline`) is ERC31, a meter clock off by more than the tolerance (`ClockDrift`)
-//!   is ERC12;
+//!   (`MeterOffline`) is ERC31, completed here with the meter's last good forward active
+//!   total and its read time from the store's readings; a meter clock off by more than the
+//!   tolerance (`ClockDrift`) is ERC12. Both are recorded as "starts" (D15 = 1): the core
+//!   reports no recovery, so no "ends" record is raised;
 //! * ERC14, the terminal's power off / on: the daemon writes a last-alive time when it starts
 //!   and every minute ([`ALIVE_EVERY_S`]); at the next start it records off = the last-alive
 //!   time (so up to a minute early), on = now.
@@ -277,6 +279,55 @@ impl ErcLog {
         Ok((class, u8::try_from(ptr).unwrap_or(0)))
     }
 
+    /// Stores the ERC record a core event raises (`core_map::erc`), if any. An ERC31 gets
+    /// the meter's last good forward active total from the store (time and value, A.14),
+    /// which the core event does not carry; reactive stays "no data" (the daemon does not
+    /// read it).
+    pub fn record_event(
+        &mut self,
+        event: &concentrator_core::Event,
+    ) -> Option<Result<(EventRecord<'static>, Class, u8), ErcError>> {
+        let mut rec = qgdw1376_1::core_map::erc(event)?;
+        if let (Erc::ReadingFailure(f), Some(meter)) = (&mut rec.body, event.meter())
+            && let Ok(Some((at, value))) = self.last_good_energy(meter)
+        {
+            f.last_success = minute_time_of(at);
+            f.forward_active = qgdw1376_1::core_map::decimal_to_quantity(
+                value,
+                qgdw1376_1::value::A14,
+                qgdw1376_1::value::Unit::KiloWattHour,
+            );
+        }
+        Some(
+            self.record(&rec, event.at)
+                .map(|(class, ptr)| (rec, class, ptr)),
+        )
+    }
+
+    /// The meter's last good forward active total (read time, kWh) in the store's readings.
+    fn last_good_energy(
+        &self,
+        meter: u16,
+    ) -> rusqlite::Result<Option<(DateTime, concentrator_core::Decimal)>> {
+        let row: Option<(String, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT read_at, mantissa, exponent FROM readings
+                 WHERE meter = ?1 AND item = 'energy_import' AND part = 0 AND quality = 'good'
+                   AND unit = 'kWh' AND mantissa IS NOT NULL
+                 ORDER BY record DESC LIMIT 1",
+                params![meter],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(at, m, e)| {
+            Some((
+                crate::concentrator::json::parse_time(&at)?,
+                concentrator_core::Decimal::new(m, i8::try_from(e).ok()?),
+            ))
+        }))
+    }
+
     /// EC1 and EC2: each class's record count mod 256.
     pub fn counters(&self) -> rusqlite::Result<Ec> {
         let ec = |c: Class| -> rusqlite::Result<u8> {
@@ -474,6 +525,17 @@ impl EventsLink {
             looked: None,
             counted: None,
             counters: None,
+        }
+    }
+
+    /// A link on a log already open (no engine thread to ask).
+    pub fn with_log(
+        tx: std::sync::mpsc::Sender<crate::concentrator::daemon::Msg>,
+        log: SharedErcLog,
+    ) -> Self {
+        Self {
+            log: Some(log),
+            ..Self::new(tx)
         }
     }
 
@@ -780,6 +842,162 @@ mod tests {
         assert_eq!(log.next_unreported().unwrap().unwrap().ptr, 2);
         log.set_reporting(false).unwrap();
         assert_eq!(log.next_unreported().unwrap(), None);
+    }
+
+    /// The session and the link as the daemon joins them, without the engine.
+    struct Join(EventsLink);
+
+    impl qgdw1376_1::session::Handler for Join {
+        fn request(
+            &mut self,
+            request: &qgdw1376_1::FrameRepr<'_>,
+            reply: &mut qgdw1376_1::session::Reply<'_>,
+        ) -> qgdw1376_1::session::Answer {
+            use qgdw1376_1::unit::Data;
+            let unit = request.data_units().next().unwrap().unwrap();
+            let Ok(Some(Data::EventQuery { pm, pn })) = unit.data() else {
+                return qgdw1376_1::session::Answer::Deny;
+            };
+            self.0.answer(unit.fn_number == 1, pm, pn, reply).unwrap();
+            qgdw1376_1::session::Answer::Data
+        }
+    }
+
+    #[test]
+    fn a_long_answer_is_split_into_frames_that_keep_the_pointers_contiguous() {
+        use qgdw1376_1::session::{Config, Instant, KeyCheck, Terminal};
+        use qgdw1376_1::unit::{Data, emit_group};
+        use qgdw1376_1::{Address, Afn, Collector, Da, Dt, FrameRepr, Progress, Seq};
+        let path = temp("split");
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        // 300 ERC31 (23 bytes each): the ring holds 256, pointers 0..=43 written twice.
+        for i in 0..300u16 {
+            log.record(&failure(i, (i % 60) as u8), t(0)).unwrap();
+        }
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let mut join = Join(EventsLink::with_log(tx, log.shared()));
+        let me = Address {
+            area: 0x0200,
+            terminal: 0x1234,
+            master: 0,
+            group: false,
+        };
+        let at = Instant::from_ticks;
+        let mut s: Box<Terminal<KeyCheck, 16384>> =
+            Box::new(Terminal::with_key(Config::new(me), [0; 16], at(0)));
+        s.poll(at(0));
+        s.connected(at(0));
+        while s.poll_transmit().is_some() {}
+        let mut c = [0u8; 32];
+        let n = FrameRepr::link_confirm(me, 1).emit(&mut c).unwrap();
+        s.receive(at(1), &c[..n], &mut join).unwrap();
+        // 0E F1 pm = 44, pn = 43: 255 records, from the oldest held on, wrapping past 255.
+        let mut units = [0u8; 8];
+        let dt = Dt::function(1).unwrap();
+        let q = [Data::EventQuery { pm: 44, pn: 43 }];
+        let len = emit_group(&mut units, Da::P0, dt, &q).unwrap();
+        let req = FrameRepr::request(
+            Address { master: 1, ..me },
+            Afn::Class3,
+            11,
+            Seq::single(5, false),
+            &units[..len],
+        );
+        let mut bytes = vec![0u8; req.buffer_len()];
+        req.emit(&mut bytes).unwrap();
+        s.receive(at(2), &bytes, &mut join).unwrap();
+        let frames: Vec<Vec<u8>> =
+            std::iter::from_fn(|| s.poll_transmit().map(<[u8]>::to_vec)).collect();
+        // 255 × 23 bytes of records: at most 1024 data-unit bytes a frame, so 6 frames.
+        assert_eq!(frames.len(), 6);
+        let mut collector = Collector::new();
+        let mut next = 44u8;
+        let mut points = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            let r = FrameRepr::parse_bytes(f).unwrap();
+            assert!(r.units.len() <= UNITS_PER_FRAME);
+            let p = collector.push(r.seq).unwrap();
+            assert_eq!(p == Progress::Complete, i == frames.len() - 1);
+            let unit = r.data_units().next().unwrap().unwrap();
+            let Some(Data::Events(ev)) = unit.data().unwrap() else {
+                panic!()
+            };
+            // Each frame: EC now (300 mod 256 = 44), its own run of pointers.
+            assert_eq!((ev.ec1, ev.ec2, ev.pm), (44, 0, next));
+            next = ev.pn;
+            for rec in ev.records.iter() {
+                let Erc::ReadingFailure(f) = rec.body else {
+                    panic!()
+                };
+                points.push(f.point.point());
+            }
+        }
+        assert_eq!(next, 43);
+        // Pointer 44 holds record 44 (written once), pointer 0 record 256, 42 record 298.
+        let want: Vec<u16> = (44..299).collect();
+        assert_eq!(points, want);
+    }
+
+    #[test]
+    fn erc31_carries_the_last_good_reading_from_the_store() {
+        use concentrator_core::{
+            Alarm, ChannelId, Decimal, Event, EventKind, Item, Quality, Reading, Store, Unit, Value,
+        };
+        let path = temp("erc31");
+        let mut store = crate::concentrator::store::SqliteStore::open(&path).unwrap();
+        let reading = |meter, mantissa, min, quality| Event {
+            at: t(min),
+            kind: EventKind::Reading(Reading {
+                meter,
+                item: Item::ActiveEnergyImport { tariff: 0 },
+                part: 0,
+                value: Value::Number(Decimal::new(mantissa, -2), Unit::KiloWattHour),
+                meter_time: None,
+                read_at: t(min),
+                quality,
+            }),
+        };
+        store
+            .append(&reading(2, 123_456, 5, Quality::Good))
+            .unwrap();
+        store
+            .append(&reading(2, 123_499, 6, Quality::Good))
+            .unwrap();
+        store.append(&reading(3, 1, 7, Quality::Good)).unwrap();
+        store.append(&reading(2, 0, 8, Quality::NoAnswer)).unwrap();
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        let offline = |meter| Event {
+            at: t(9),
+            kind: EventKind::Alarm(Alarm::MeterOffline {
+                meter,
+                channel: ChannelId(0),
+            }),
+        };
+        let (rec, class, ptr) = log.record_event(&offline(2)).unwrap().unwrap();
+        assert_eq!((class, ptr), (Class::Important, 0));
+        let Erc::ReadingFailure(f) = rec.body else {
+            panic!()
+        };
+        // The last good total: 1234.99 kWh read at 10:06, exactly (A.14: 4 decimals).
+        assert_eq!(f.last_success, minute_time_of(t(6)));
+        let q = f.forward_active.unwrap();
+        assert_eq!((q.mantissa, q.exponent), (12_349_900, -4));
+        assert_eq!(f.forward_reactive, None);
+        assert_eq!(f.time, minute_time_of(t(9)).unwrap());
+        // Stored as built.
+        let w = log.query(Class::Important, 0, 1).unwrap();
+        assert_eq!(EventRecord::from_data(31, &w.records[0].data).unwrap(), rec);
+        // A meter never read: no data.
+        let (rec, _, _) = log.record_event(&offline(9)).unwrap().unwrap();
+        let Erc::ReadingFailure(f) = rec.body else {
+            panic!()
+        };
+        assert_eq!((f.last_success, f.forward_active), (None, None));
+        // Readings raise nothing.
+        assert!(
+            log.record_event(&reading(2, 1, 10, Quality::Good))
+                .is_none()
+        );
     }
 
     #[test]
