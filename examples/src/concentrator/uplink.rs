@@ -6,8 +6,11 @@
 //! total and tariffs 1–4, each a `read_now` of the meter; an item the meter does not answer is
 //! "no data", EE), 0D F161 / F177 (the daily freeze / monthly settlement the label names, read
 //! from the meter's own frozen registers) and 05 F1/F2 (trip / allow close with the meter's
-//! archived password). The session has already checked
-//! the address, repeats and the PW field. Anything else planned is denied with AFN 00 F2.
+//! archived password), 0E F1/F2 (event records from the store, `events.rs`) and 05 F29/F37
+//! (allow / forbid active event reports; the reports themselves go out through
+//! `UplinkHandler::poll_report`, with ACD/EC on replies while important events wait). The
+//! session has already checked the address, repeats and the PW field. Anything else planned
+//! is denied with AFN 00 F2.
 
 use std::net::ToSocketAddrs;
 use std::sync::mpsc::{self, Sender};
