@@ -9,10 +9,11 @@
 //!
 //! What raises a record:
 //! * the core's alarms through `qgdw1376_1::core_map::erc`: a meter silent through a round
-//!   (`MeterOffline`) is ERC31, completed here with the meter's last good forward active
-//!   total and its read time from the store's readings; a meter clock off by more than the
-//!   tolerance (`ClockDrift`) is ERC12. Both are recorded as "starts" (D15 = 1): the core
-//!   reports no recovery, so no "ends" record is raised;
+//!   (`MeterOffline`) is ERC31 "starts", once until the meter's next good reading, which is
+//!   ERC31 "ends" (see [`ErcLog::record_event`]); both carry the meter's last good forward
+//!   active total and its read time from the store's readings. A meter clock off by more
+//!   than the tolerance (`ClockDrift`) is ERC12 "starts" (the core reports no return to
+//!   tolerance, so no "ends");
 //! * ERC14, the terminal's power off / on: the daemon writes a last-alive time when it starts
 //!   and every minute ([`ALIVE_EVERY_S`]); at the next start it records off = the last-alive
 //!   time (so up to a minute early), on = now.
@@ -126,6 +127,8 @@ impl Classes {
 /// One stored record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
+    /// Its number in its class since the store was made (the pointer is this mod 256).
+    pub seq: i64,
     /// Its pointer (0–255).
     pub ptr: u8,
     /// ERC code.
@@ -233,6 +236,12 @@ impl ErcLog {
             .optional()
     }
 
+    fn clear_state(&self, key: &str) -> rusqlite::Result<()> {
+        self.conn
+            .execute("DELETE FROM erc_state WHERE key = ?1", params![key])?;
+        Ok(())
+    }
+
     fn set_state(&self, key: &str, value: i64) -> rusqlite::Result<()> {
         self.conn.execute(
             "INSERT INTO erc_state (key, value) VALUES (?1, ?2)
@@ -279,15 +288,55 @@ impl ErcLog {
         Ok((class, u8::try_from(ptr).unwrap_or(0)))
     }
 
-    /// Stores the ERC record a core event raises (`core_map::erc`), if any. An ERC31 gets
-    /// the meter's last good forward active total from the store (time and value, A.14),
-    /// which the core event does not carry; reactive stays "no data" (the daemon does not
-    /// read it).
+    /// Stores the ERC record a core event raises (`core_map::erc`), if any.
+    ///
+    /// ERC31 is kept as the standard's start/end pair rather than one record per failed
+    /// round (a dead meter would fill the ring in a few days of 15-minute rounds): the first
+    /// `MeterOffline` of a meter records ERC31 "starts" (D15 = 1) and opens the failure
+    /// (persisted); more while it is open record nothing; the meter's next good reading
+    /// records ERC31 "ends" (D15 = 0) and closes it. Both carry the meter's last good
+    /// forward active total and its read time from the store (A.14), which the core event
+    /// does not; reactive stays "no data" (the daemon does not read it).
     pub fn record_event(
         &mut self,
         event: &concentrator_core::Event,
     ) -> Option<Result<(EventRecord<'static>, Class, u8), ErcError>> {
-        let mut rec = qgdw1376_1::core_map::erc(event)?;
+        use concentrator_core::{Alarm, EventKind, Quality};
+        let open = |m: u16| format!("erc31_open:{m}");
+        let mut rec = match event.kind {
+            EventKind::Reading(r) if r.quality == Quality::Good => {
+                match self.state(&open(r.meter)) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return None,
+                    Err(e) => return Some(Err(e.into())),
+                }
+                if let Err(e) = self.clear_state(&open(r.meter)) {
+                    return Some(Err(e.into()));
+                }
+                EventRecord {
+                    erc: 31,
+                    body: Erc::ReadingFailure(qgdw1376_1::unit::ReadingFailure {
+                        time: minute_time_of(event.at)?,
+                        point: qgdw1376_1::unit::PointFlag(r.meter & 0x0FFF),
+                        last_success: None,
+                        forward_active: None,
+                        forward_reactive: None,
+                    }),
+                }
+            }
+            EventKind::Alarm(Alarm::MeterOffline { meter, .. }) => {
+                match self.state(&open(meter)) {
+                    Ok(Some(_)) => return None,
+                    Ok(None) => {}
+                    Err(e) => return Some(Err(e.into())),
+                }
+                if let Err(e) = self.set_state(&open(meter), 1) {
+                    return Some(Err(e.into()));
+                }
+                qgdw1376_1::core_map::erc(event)?
+            }
+            _ => qgdw1376_1::core_map::erc(event)?,
+        };
         if let (Erc::ReadingFailure(f), Some(meter)) = (&mut rec.body, event.meter())
             && let Ok(Some((at, value))) = self.last_good_energy(meter)
         {
@@ -343,13 +392,14 @@ impl ErcLog {
     fn row(&self, class: Class, ptr: u8) -> rusqlite::Result<Option<Stored>> {
         self.conn
             .query_row(
-                "SELECT erc, data FROM erc WHERE class = ?1 AND ptr = ?2",
+                "SELECT seq, erc, data FROM erc WHERE class = ?1 AND ptr = ?2",
                 params![class.code(), ptr],
                 |r| {
                     Ok(Stored {
+                        seq: r.get(0)?,
                         ptr,
-                        erc: r.get(0)?,
-                        data: r.get(1)?,
+                        erc: r.get(1)?,
+                        data: r.get(2)?,
                     })
                 },
             )
@@ -415,25 +465,27 @@ impl ErcLog {
         }
         self.conn
             .query_row(
-                "SELECT ptr, erc, data FROM erc WHERE class = 1 AND reported = 0
+                "SELECT seq, ptr, erc, data FROM erc WHERE class = 1 AND reported = 0
                  ORDER BY seq LIMIT 1",
                 [],
                 |r| {
                     Ok(Stored {
-                        ptr: r.get(0)?,
-                        erc: r.get(1)?,
-                        data: r.get(2)?,
+                        seq: r.get(0)?,
+                        ptr: r.get(1)?,
+                        erc: r.get(2)?,
+                        data: r.get(3)?,
                     })
                 },
             )
             .optional()
     }
 
-    /// The master confirmed the report of the important record `ptr`.
-    pub fn mark_reported(&mut self, ptr: u8) -> rusqlite::Result<()> {
+    /// The master confirmed the report of the important record number `seq` (by number,
+    /// not pointer: the ring may have wrapped meanwhile, and then nothing is marked).
+    pub fn mark_reported(&mut self, seq: i64) -> rusqlite::Result<()> {
         self.conn.execute(
-            "UPDATE erc SET reported = 1 WHERE class = 1 AND ptr = ?1",
-            params![ptr],
+            "UPDATE erc SET reported = 1 WHERE class = 1 AND seq = ?1",
+            params![seq],
         )?;
         Ok(())
     }
@@ -505,7 +557,7 @@ pub struct EventsLink {
     tx: std::sync::mpsc::Sender<crate::concentrator::daemon::Msg>,
     log: Option<SharedErcLog>,
     /// The record whose report waits for the master's confirm.
-    in_flight: Option<u8>,
+    in_flight: Option<i64>,
     /// A report was denied: none until the next login.
     paused: bool,
     /// When the log was last asked for a record to report, and for the counters.
@@ -647,10 +699,10 @@ impl EventsLink {
         .ok()?;
         units.truncate(n);
         if con {
-            self.in_flight = Some(rec.ptr);
+            self.in_flight = Some(rec.seq);
         } else {
             // No confirm asked: sent is reported.
-            l.mark_reported(rec.ptr).ok()?;
+            l.mark_reported(rec.seq).ok()?;
             self.looked = None;
         }
         Some((units, con))
@@ -671,13 +723,13 @@ impl EventsLink {
         use qgdw1376_1::session::Event;
         match e {
             Event::ReportConfirmed { .. } => {
-                let ptr = self.in_flight.take()?;
+                let seq = self.in_flight.take()?;
                 let log = self.log()?;
-                let r = log.lock().ok()?.mark_reported(ptr);
+                let r = log.lock().ok()?.mark_reported(seq);
                 self.looked = None;
                 self.counted = None;
                 r.err()
-                    .map(|e| format!("event {ptr} not marked reported: {e}"))
+                    .map(|e| format!("event {seq} not marked reported: {e}"))
             }
             Event::ReportDenied { .. } => {
                 self.in_flight = None;
@@ -987,17 +1039,71 @@ mod tests {
         // Stored as built.
         let w = log.query(Class::Important, 0, 1).unwrap();
         assert_eq!(EventRecord::from_data(31, &w.records[0].data).unwrap(), rec);
+        assert!(f.point.starts());
+        // Still failing in the next rounds: nothing more (the failure is open), also after
+        // a reopen.
+        assert!(log.record_event(&offline(2)).is_none());
+        drop(log);
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        assert!(log.record_event(&offline(2)).is_none());
         // A meter never read: no data.
         let (rec, _, _) = log.record_event(&offline(9)).unwrap().unwrap();
         let Erc::ReadingFailure(f) = rec.body else {
             panic!()
         };
         assert_eq!((f.last_success, f.forward_active), (None, None));
-        // Readings raise nothing.
+        // Readings of a meter with no open failure, and failed readings, raise nothing.
         assert!(
-            log.record_event(&reading(2, 1, 10, Quality::Good))
+            log.record_event(&reading(3, 1, 10, Quality::Good))
                 .is_none()
         );
+        assert!(
+            log.record_event(&reading(2, 0, 10, Quality::NoAnswer))
+                .is_none()
+        );
+        // Meter 2 answers again: ERC31 "ends" (D15 = 0) with this reading as the last good.
+        let back = reading(2, 123_600, 11, Quality::Good);
+        store.append(&back).unwrap();
+        let (rec, class, ptr) = log.record_event(&back).unwrap().unwrap();
+        assert_eq!((class, ptr), (Class::Important, 2));
+        let Erc::ReadingFailure(f) = rec.body else {
+            panic!()
+        };
+        assert_eq!((f.point.point(), f.point.starts()), (2, false));
+        assert_eq!(f.time, minute_time_of(t(11)).unwrap());
+        assert_eq!(f.last_success, minute_time_of(t(11)));
+        let q = f.forward_active.unwrap();
+        assert_eq!((q.mantissa, q.exponent), (12_360_000, -4));
+        // Closed: the next good reading raises nothing, the next failure starts again.
+        assert!(log.record_event(&back).is_none());
+        let (rec, _, ptr) = log.record_event(&offline(2)).unwrap().unwrap();
+        assert_eq!(ptr, 3);
+        let Erc::ReadingFailure(f) = rec.body else {
+            panic!()
+        };
+        assert!(f.point.starts());
+    }
+
+    #[test]
+    fn a_confirm_after_the_ring_wrapped_marks_nothing() {
+        let path = temp("wrap");
+        let mut log = ErcLog::open(&path, Classes::default()).unwrap();
+        log.set_reporting(true).unwrap();
+        log.record(&failure(0, 0), t(0)).unwrap();
+        let first = log.next_unreported().unwrap().unwrap();
+        assert_eq!((first.seq, first.ptr), (0, 0));
+        // 256 more while its report waited: pointer 0 now holds record 256.
+        for i in 1..=256u16 {
+            log.record(&failure(i, 0), t(0)).unwrap();
+        }
+        log.mark_reported(first.seq).unwrap();
+        let next = log.next_unreported().unwrap().unwrap();
+        assert_eq!((next.seq, next.ptr), (1, 1));
+        for seq in 1..=255 {
+            log.mark_reported(seq).unwrap();
+        }
+        let last = log.next_unreported().unwrap().unwrap();
+        assert_eq!((last.seq, last.ptr), (256, 0));
     }
 
     #[test]
