@@ -1,11 +1,13 @@
-//! Events from the daemon to the master station end to end (loopback TCP and a pty): meter 1
-//! answers (a simulated DL/T 645 meter), meter 2 is in the archive but silent. With active
-//! reporting forbidden (05 F37) a round that fails meter 2 stores ERC31 (once: a second
-//! failed round finds the failure open) and reports nothing;
+//! Events from the daemon to the master station end to end (loopback TCP, two ptys): meters
+//! 1 and 2 are simulated DL/T 645 meters on channels 0 and 1; meter 2's simulator stops
+//! after a good round. With active reporting forbidden (05 F37) the round that fails meter 2
+//! stores ERC31 with its last good reading (once: a second failed round finds the failure
+//! open) and reports nothing;
 //! a 0E F1 query returns the records with EC1 and the pointers pm..pn, ACD = 1 on the reply;
 //! after 05 F29 the records arrive at the master as active reports (AFN 0E, CON), which it
 //! confirms and stores decoded. A restart of the daemon raises ERC14 (power off at the last
-//! alive time, power on now) and reports it, and the confirmed ERC31 are not sent again.
+//! alive time, power on now) and reports it, and the confirmed ERC31 is not sent again.
+//! When meter 2 answers again, ERC31 "ends" is reported.
 
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 
@@ -101,21 +103,40 @@ fn minute_ago(back_s: i64) -> String {
     )
 }
 
+/// A simulated meter with no load: its register stays at 1234.56 kWh.
+fn meter(port: serialport::TTYPort, number: u64) -> meter_sim::SimHandle {
+    let mut m = MeterConfig::new(Address::from_number(number).unwrap(), Edition::V2007);
+    m.power_w = 0;
+    m.energy_wh = 1_234_560;
+    meter_sim::spawn(
+        port,
+        LineSettings::DLT645_2400,
+        MeterSim::new(SimConfig::new(vec![m])),
+        Box::new(|_| {}),
+    )
+}
+
 #[test]
 fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
-    let pty = Pty::open().unwrap();
-    let device = pty.slave_path().to_string();
-    let Pty { master, slave, .. } = pty;
-    let _sim = meter_sim::spawn(
-        master,
-        LineSettings::DLT645_2400,
-        MeterSim::new(SimConfig::new(vec![MeterConfig::new(
-            Address::from_number(201).unwrap(),
-            Edition::V2007,
-        )])),
-        Box::new(|_| {}),
-    );
-    let _slave = slave;
+    use serialport::TTYPort;
+    let (pty1, pty2) = (Pty::open().unwrap(), Pty::open().unwrap());
+    let devices = [pty1.slave_path().to_string(), pty2.slave_path().to_string()];
+    let Pty {
+        master: m1,
+        slave: s1,
+        ..
+    } = pty1;
+    let Pty {
+        master: m2,
+        slave: s2,
+        ..
+    } = pty2;
+    // Meter 2's line stays open when its simulator stops: a copy of the pty master, for the
+    // simulator that brings it back.
+    let m2_again: TTYPort = m2.try_clone_native().unwrap();
+    let _sim1 = meter(m1, 201);
+    let sim2 = meter(m2, 202);
+    let _slaves = (s1, s2);
 
     let dir: PathBuf =
         std::env::temp_dir().join(format!("concentrator-events-{}", std::process::id()));
@@ -127,15 +148,23 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
         "[storage]\npath = \"c.db\"\n[control]\nsocket = \"c.sock\"\n\
          [uplink]\nmaster = \"tcp:{}\"\narea = \"0200\"\nterminal = \"1234\"\nheartbeat_s = 1\n\
          key = \"000102030405060708090a0b0c0d0e0f\"\n\
-         [[channel]]\nid = 0\nkind = \"rs485\"\ndevice = \"{device}\"\n\
-         response_timeout_ms = 300\ntries = 1\n",
+",
         ms.local_addr()
     );
     for n in 1..=2 {
         cfg.push_str(&format!(
-            "[[meter]]\narchive_no = {n}\nchannel = 0\nprotocol = \"dlt645-2007\"\n\
+            "[[channel]]\nid = {}\nkind = \"rs485\"\ndevice = \"{}\"\n\
+             response_timeout_ms = 300\ntries = 1\n",
+            n - 1,
+            devices[n - 1]
+        ));
+    }
+    for n in 1..=2 {
+        cfg.push_str(&format!(
+            "[[meter]]\narchive_no = {n}\nchannel = {}\nprotocol = \"dlt645-2007\"\n\
              address = \"{:012}\"\nreads = [\"energy_import\"]\n\
              password = \"000000\"\noperator = \"00000000\"\n",
+            n - 1,
             200 + n
         ));
     }
@@ -147,8 +176,13 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
     let d = start(&dir, "out1.log");
     wait_for("the concentrator did not log in", 20, || logged_in(&ms));
 
-    // Forbidden: the failed round stores ERC31 for meter 2 and reports nothing.
+    // Forbidden: a good round, then meter 2 goes silent; the failed round stores ERC31 for
+    // meter 2 and reports nothing.
     reporting(&ms, t, false);
+    let r = round(&sock);
+    assert_eq!(r["result"]["failed"], 0, "{r}");
+    let good_at = minute_ago(0);
+    sim2.stop();
     let r = round(&sock);
     assert_eq!(r["result"]["failed"], 1, "{r}");
     // Still silent in the next round: the failure is open, no second ERC31.
@@ -189,7 +223,12 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
         assert_eq!(r["erc"], 31, "{v}");
         assert_eq!(r["body"]["point"]["pn"], 2, "{v}");
         assert_eq!(r["body"]["point"]["starts"], true, "{v}");
-        assert!(r["body"]["last_success"].is_null(), "{v}");
+        // The last good reading: the first round's, 1234.56 kWh exactly (A.14).
+        let last = r["body"]["last_success"].as_str().unwrap();
+        assert!(last == good_at || last == minute_ago(60), "{v}");
+        assert_eq!(r["body"]["forward_active"]["mantissa"], 12_345_600, "{v}");
+        assert_eq!(r["body"]["forward_active"]["exponent"], -4, "{v}");
+        assert!(r["body"]["forward_reactive"].is_null(), "{v}");
     }
     assert!(reply.control.fcb_acd, "{v}");
     assert_eq!(
@@ -261,5 +300,17 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
     let ev = &v["units"][0]["value"];
     assert_eq!(ev["ec1"].as_u64(), Some(n as u64 + 1), "{v}");
     assert_eq!(ev["records"][n], erc14.record, "{v}");
+
+    // Meter 2 answers again: the next round records ERC31 "ends", reported at once.
+    let _sim2 = meter(m2_again, 202);
+    let r = round(&sock);
+    assert_eq!(r["result"]["failed"], 0, "{r}");
+    wait_for("ERC31 ends was not reported", 10, || {
+        ms.events(Some(t)).len() == n + 2
+    });
+    let end = &ms.events(Some(t))[n + 1];
+    assert_eq!((end.erc, usize::from(end.ptr)), (31, n + 1), "{end:?}");
+    assert_eq!(end.record["body"]["point"]["pn"], 2, "{end:?}");
+    assert_eq!(end.record["body"]["point"]["starts"], false, "{end:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
