@@ -312,5 +312,51 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
     assert_eq!((end.erc, usize::from(end.ptr)), (31, n + 1), "{end:?}");
     assert_eq!(end.record["body"]["point"]["pn"], 2, "{end:?}");
     assert_eq!(end.record["body"]["point"]["starts"], false, "{end:?}");
+
+    // The daemon's audit log has both 05 commands, by the master station.
+    let audit: Vec<(String, String)> = {
+        let c = rusqlite::Connection::open(dir.join("c.db")).unwrap();
+        let mut st = c
+            .prepare("SELECT who, what FROM audit WHERE what LIKE 'Reporting%' ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let who = "master-station".to_string();
+    assert_eq!(
+        audit,
+        [
+            (who.clone(), "Reporting { allow: false }".to_string()),
+            (who, "Reporting { allow: true }".to_string())
+        ]
+    );
+
+    // The master-station program lists the same records from its database.
+    let mut prog = Process::new(env!("CARGO_BIN_EXE_master-station"))
+        .args(["--listen", "127.0.0.1:0", "--json", "--db"])
+        .arg(dir.join("master.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = prog.stdin.take().unwrap();
+        stdin.write_all(b"reports 0200:1234\nquit\n").unwrap();
+    }
+    let out = prog.wait_with_output().unwrap();
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = ms.events(Some(t));
+    assert_eq!(listed.as_array().unwrap().len(), rows.len(), "{listed}");
+    for (l, r) in listed.as_array().unwrap().iter().zip(&rows) {
+        assert_eq!(
+            (&l["erc"], &l["ptr"], &l["record"], &l["copies"]),
+            (&r.erc.into(), &r.ptr.into(), &r.record, &r.copies.into()),
+            "{listed}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

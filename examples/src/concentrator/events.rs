@@ -497,6 +497,15 @@ impl ErcLog {
         Ok(())
     }
 
+    /// Writes a line to the store's audit log (the table `SqliteStore` keeps).
+    pub fn audit(&self, at: DateTime, who: &str, what: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO audit (at, who, what) VALUES (?1, ?2, ?3)",
+            params![time_str(at), who, what],
+        )?;
+        Ok(())
+    }
+
     /// Whether active reporting is allowed (05 F29 last; forbidden until the master allows).
     pub fn reporting(&self) -> bool {
         self.reporting
@@ -655,12 +664,15 @@ impl EventsLink {
         push(from, &wire, n)
     }
 
-    /// 05 F29 (`true`) / F37; persisted.
-    pub fn set_reporting(&mut self, allow: bool) -> Result<(), String> {
+    /// 05 F29 (`true`) / F37 from `who` at `at`; persisted and written to the store's
+    /// audit log as the daemon's other state-changing commands are.
+    pub fn set_reporting(&mut self, allow: bool, at: DateTime, who: &str) -> Result<(), String> {
         let log = self.log().ok_or("the event log is not available")?;
         let mut l = log
             .lock()
             .map_err(|_| "event log lock poisoned".to_string())?;
+        l.audit(at, who, &format!("Reporting {{ allow: {allow} }}"))
+            .map_err(|e| e.to_string())?;
         l.set_reporting(allow).map_err(|e| e.to_string())?;
         self.looked = None;
         self.counted = None;

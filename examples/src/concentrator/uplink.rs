@@ -242,7 +242,7 @@ impl UplinkHandler for DaemonHandler {
                     data = true;
                 }
                 (Afn::Control, _, Command::Reporting { allow }) => {
-                    if let Err(e) = self.events.set_reporting(allow) {
+                    if let Err(e) = self.events.set_reporting(allow, self.now(), WHO) {
                         (self.log)(&format!("uplink: reporting not changed: {e}"));
                         return Answer::Deny;
                     }
