@@ -605,3 +605,31 @@ fn event_counters_set_acd_and_append_ec_to_replies() {
     assert!(!f.control.fcb_acd);
     assert_eq!(f.ec, None);
 }
+
+#[test]
+fn a_per_unit_confirm_answers_a_report_by_its_err_codes() {
+    // Some masters answer with AFN 00 F3 (notes §2.6): AFN 0E + {DA p0, DT F1, ERR}.
+    let u08 = vector("U08");
+    let units = FrameRepr::parse_bytes(&u08).unwrap().units.to_vec();
+    let f3 = |seq: u8, err: u8| {
+        let body = [0u8, 0, 0x04, 0x00, 0x0E, 0, 0, 0x01, 0x00, err];
+        let mut f =
+            FrameRepr::response(u01_address(), Afn::Confirm, Seq::single(seq, false), &body);
+        f.control.dir = Direction::Down;
+        f.control.code = 0;
+        let mut out = vec![0u8; f.buffer_len()];
+        f.emit(&mut out).unwrap();
+        out
+    };
+    let mut s = online();
+    let pseq = s.report(t(1000), &units, true).unwrap();
+    drain(&mut s);
+    s.receive(t(1001), &f3(pseq, 0), &mut Script::default())
+        .unwrap();
+    assert_eq!(events(&mut s), [Event::ReportConfirmed { pseq }]);
+    let pseq = s.report(t(1002), &units, true).unwrap();
+    drain(&mut s);
+    s.receive(t(1003), &f3(pseq, 1), &mut Script::default())
+        .unwrap();
+    assert_eq!(events(&mut s), [Event::ReportDenied { pseq }]);
+}
