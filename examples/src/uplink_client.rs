@@ -28,8 +28,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
 
-use qgdw1376_1::session::{Answer, Config, Event, Handler, Instant, KeyCheck, Reply, Terminal};
-use qgdw1376_1::{FrameRepr, PW_LEN, Scanner};
+use qgdw1376_1::session::{
+    Answer, Config, Event, Handler, Instant, KeyCheck, LinkState, Reply, Terminal,
+};
+use qgdw1376_1::{Ec, FrameRepr, PW_LEN, Scanner};
 
 /// Reply buffer of the session: data units of one reply and its frames.
 const REPLY: usize = 16 * 1024;
@@ -44,9 +46,23 @@ pub trait UplinkHandler {
     /// `reply` and says how to answer.
     fn request(&mut self, request: &FrameRepr<'_>, reply: &mut Reply<'_>) -> Answer;
 
-    /// A session event (connect, login, heartbeat missed, audit of a denial, repeat).
+    /// A session event (connect, login, heartbeat missed, audit of a denial, repeat, the
+    /// master's answer to an active report).
     fn event(&mut self, event: &Event) {
         let _ = event;
+    }
+
+    /// The next active report (AFN 0E data units) and whether it asks for a confirm; asked
+    /// while logged in and no report waits for its confirm. The session resends one with
+    /// CON until [`Event::ReportConfirmed`] / [`Event::ReportDenied`] or
+    /// [`Event::ReportAbandoned`].
+    fn poll_report(&mut self) -> Option<(Vec<u8>, bool)> {
+        None
+    }
+
+    /// EC while important events wait to be read: sets ACD = 1 and EC on replies.
+    fn event_counters(&mut self) -> Option<Ec> {
+        None
     }
 }
 
@@ -172,6 +188,15 @@ impl UplinkClient {
                     _ => {}
                 }
                 handler.event(&e);
+            }
+            // Events for the master: ACD/EC on replies, the next active report.
+            if term.state() == LinkState::Online {
+                term.set_event_counters(handler.event_counters());
+                if !term.report_waiting()
+                    && let Some((units, con)) = handler.poll_report()
+                {
+                    let _ = term.report(now(), &units, con);
+                }
             }
             if let Some(s) = stream.as_mut() {
                 let mut failed = false;

@@ -212,6 +212,18 @@ fn control_and_clock_commands() {
         p[0].2,
         Command::SetClock(CoreTime::new(2026, 3, 10, 11, 12, 13).unwrap())
     );
+    // 05 F29 / F37 on p0: allow / forbid active reporting; on a meter's point: unsupported.
+    let p = planned(&request(Afn::Control, 0, 29, &[Data::Empty])).unwrap();
+    assert_eq!(p[0].2, Command::Reporting { allow: true });
+    let p = planned(&request(Afn::Control, 0, 37, &[Data::Empty])).unwrap();
+    assert_eq!(p[0].2, Command::Reporting { allow: false });
+    assert!(matches!(
+        planned(&request(Afn::Control, 3, 29, &[Data::Empty])),
+        Err(MapError::Unsupported {
+            afn: 5,
+            fn_number: 29
+        })
+    ));
     // 0C F2 on p0 is the terminal's clock.
     let p = planned(&request(Afn::Class1, 0, 2, &[Data::Empty])).unwrap();
     assert_eq!(p[0].2, Command::TerminalClock);

@@ -455,7 +455,7 @@ fn an_active_event_report_has_the_shape_of_vector_u08() {
     let mut s = Terminal::<_, 4096>::with_key(Config::new(me), KEY, t(0));
     let units = FrameRepr::parse_bytes(&u08).unwrap().units.to_vec();
     assert_eq!(
-        s.report(&units, true),
+        s.report(t(0), &units, true),
         Err(qgdw1376_1::session::ReportError::Offline)
     );
     s.poll(t(0));
@@ -464,7 +464,7 @@ fn an_active_event_report_has_the_shape_of_vector_u08() {
     let mut c = [0u8; 32];
     let n = FrameRepr::link_confirm(me, 1).emit(&mut c).unwrap();
     s.receive(t(1), &c[..n], &mut Script::default()).unwrap();
-    let pseq = s.report(&units, true).unwrap();
+    let pseq = s.report(t(1), &units, true).unwrap();
     assert_eq!(pseq, 2);
     let sent = drain(&mut s);
     assert_eq!(sent.len(), 1);
@@ -477,4 +477,159 @@ fn an_active_event_report_has_the_shape_of_vector_u08() {
     let len = want.len();
     want[len - 2] = cs;
     assert_eq!(sent[0], want);
+}
+
+/// AFN 00 from the master with RSEQ `seq`: F1 confirm (C = 0x00: down, PRM = 0, function
+/// 0) or F2 deny.
+fn master_answer(to: Address, seq: u8, confirm: bool) -> Vec<u8> {
+    let units: [u8; 4] = [0, 0, if confirm { 1 } else { 2 }, 0];
+    let mut f = FrameRepr::response(to, Afn::Confirm, Seq::single(seq, false), &units);
+    f.control.dir = Direction::Down;
+    f.control.code = 0;
+    let mut out = vec![0u8; f.buffer_len()];
+    f.emit(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn a_report_with_con_is_resent_unchanged_until_confirmed() {
+    let u08 = vector("U08");
+    let units = FrameRepr::parse_bytes(&u08).unwrap().units.to_vec();
+    let mut s = online();
+    let timeout = s.config().confirm_timeout.to_millis();
+    let pseq = s.report(t(1000), &units, true).unwrap();
+    let first = drain(&mut s);
+    assert_eq!(first.len(), 1);
+    assert!(s.report_waiting());
+    // A second report waits for the first one's confirm.
+    assert_eq!(
+        s.report(t(1001), &units, true),
+        Err(qgdw1376_1::session::ReportError::Busy)
+    );
+    // The session asks to be polled by the confirm timeout, then sends the same bytes again.
+    assert_eq!(s.poll_timeout(), Some(t(1000 + timeout)));
+    s.poll(t(1000 + timeout - 1));
+    assert!(drain(&mut s).is_empty());
+    s.poll(t(1000 + timeout));
+    assert_eq!(drain(&mut s), first);
+    assert_eq!(events(&mut s), [Event::ReportResent { pseq }]);
+    // A confirm with another RSEQ is not this report's.
+    let other = master_answer(u01_address(), (pseq + 1) & 0x0F, true);
+    s.receive(t(1000 + timeout + 1), &other, &mut Script::default())
+        .unwrap();
+    assert!(s.report_waiting());
+    // AFN 00 F1 with RSEQ = PSEQ confirms it: no more resends.
+    let ok = master_answer(u01_address(), pseq, true);
+    s.receive(t(1000 + timeout + 2), &ok, &mut Script::default())
+        .unwrap();
+    assert_eq!(events(&mut s), [Event::ReportConfirmed { pseq }]);
+    assert!(!s.report_waiting());
+    s.poll(t(1000 + 3 * timeout));
+    assert!(
+        drain(&mut s)
+            .iter()
+            .all(|f| FrameRepr::parse_bytes(f).unwrap().afn != Afn::Class3)
+    );
+    // The next report gets a new PSEQ; a denial ends it too.
+    let next = s.report(t(1000 + 3 * timeout), &units, true).unwrap();
+    assert_ne!(next, pseq);
+    drain(&mut s);
+    let no = master_answer(u01_address(), next, false);
+    s.receive(t(1000 + 3 * timeout + 1), &no, &mut Script::default())
+        .unwrap();
+    assert!(events(&mut s).contains(&Event::ReportDenied { pseq: next }));
+    assert!(!s.report_waiting());
+}
+
+#[test]
+fn a_report_without_con_is_sent_once_and_a_dropped_link_abandons_one_with_con() {
+    let u08 = vector("U08");
+    let units = FrameRepr::parse_bytes(&u08).unwrap().units.to_vec();
+    let mut s = online();
+    let timeout = s.config().confirm_timeout.to_millis();
+    let pseq = s.report(t(1000), &units, false).unwrap();
+    let sent = drain(&mut s);
+    assert!(!FrameRepr::parse_bytes(&sent[0]).unwrap().seq.con);
+    assert!(!s.report_waiting());
+    s.poll(t(1000 + timeout));
+    assert!(
+        drain(&mut s)
+            .iter()
+            .all(|f| FrameRepr::parse_bytes(f).unwrap().afn != Afn::Class3)
+    );
+    assert!(!events(&mut s).contains(&Event::ReportResent { pseq }));
+    let pseq = s.report(t(2000), &units, true).unwrap();
+    drain(&mut s);
+    s.disconnected(t(2001));
+    assert!(events(&mut s).contains(&Event::ReportAbandoned { pseq }));
+    assert!(!s.report_waiting());
+}
+
+#[test]
+fn event_counters_set_acd_and_append_ec_to_replies() {
+    let mut s = online();
+    let mut h = Script::default();
+    s.set_event_counters(Some(qgdw1376_1::Ec {
+        important: 3,
+        general: 1,
+    }));
+    s.receive(t(200), &request(Afn::Class1, 2, 2, false, None), &mut h)
+        .unwrap();
+    let out = drain(&mut s);
+    let f = FrameRepr::parse_bytes(&out[0]).unwrap();
+    assert!(f.control.fcb_acd);
+    assert_eq!(
+        f.ec,
+        Some(qgdw1376_1::Ec {
+            important: 3,
+            general: 1
+        })
+    );
+    // The AFN 00 answers carry it too (C = 0x80 | 0x20 for a confirm).
+    s.receive(
+        t(300),
+        &request(Afn::Control, 2, 3, true, Some(KEY)),
+        &mut h,
+    )
+    .unwrap();
+    let out = drain(&mut s);
+    assert_eq!(out[0][6], 0xA0);
+    let f = FrameRepr::parse_bytes(&out[0]).unwrap();
+    assert_eq!((f.afn, f.ec.map(|e| e.important)), (Afn::Confirm, Some(3)));
+    // Cleared: ACD = 0 and no EC (notes §2.1: follow the ACD bit).
+    s.set_event_counters(None);
+    s.receive(t(400), &request(Afn::Class1, 2, 4, false, None), &mut h)
+        .unwrap();
+    let out = drain(&mut s);
+    let f = FrameRepr::parse_bytes(&out[0]).unwrap();
+    assert!(!f.control.fcb_acd);
+    assert_eq!(f.ec, None);
+}
+
+#[test]
+fn a_per_unit_confirm_answers_a_report_by_its_err_codes() {
+    // Some masters answer with AFN 00 F3 (notes §2.6): AFN 0E + {DA p0, DT F1, ERR}.
+    let u08 = vector("U08");
+    let units = FrameRepr::parse_bytes(&u08).unwrap().units.to_vec();
+    let f3 = |seq: u8, err: u8| {
+        let body = [0u8, 0, 0x04, 0x00, 0x0E, 0, 0, 0x01, 0x00, err];
+        let mut f =
+            FrameRepr::response(u01_address(), Afn::Confirm, Seq::single(seq, false), &body);
+        f.control.dir = Direction::Down;
+        f.control.code = 0;
+        let mut out = vec![0u8; f.buffer_len()];
+        f.emit(&mut out).unwrap();
+        out
+    };
+    let mut s = online();
+    let pseq = s.report(t(1000), &units, true).unwrap();
+    drain(&mut s);
+    s.receive(t(1001), &f3(pseq, 0), &mut Script::default())
+        .unwrap();
+    assert_eq!(events(&mut s), [Event::ReportConfirmed { pseq }]);
+    let pseq = s.report(t(1002), &units, true).unwrap();
+    drain(&mut s);
+    s.receive(t(1003), &f3(pseq, 1), &mut Script::default())
+        .unwrap();
+    assert_eq!(events(&mut s), [Event::ReportDenied { pseq }]);
 }

@@ -1,7 +1,7 @@
 //! Every line of `../shared/vectors/plc/frames-1376-1.tsv` decodes as its meaning column says
 //! and round-trips through emit byte for byte.
 
-use qgdw1376_1::unit::{Erc, MeterProtocol};
+use qgdw1376_1::unit::{Erc, EventRecord, MeterProtocol};
 use qgdw1376_1::value::MinuteTime;
 use qgdw1376_1::{Afn, Data, DataUnit, Direction, Error, FrameRepr, Function, Position, UNITS_AT};
 
@@ -177,6 +177,16 @@ fn u08_power_off_event() {
     };
     assert_eq!(p.off, Some(t(10, 7, 31, 14, 40)));
     assert_eq!(p.on, Some(t(10, 8, 3, 11, 31)));
+    // As a store keeps it: {ERC, Le, data} written back byte for byte, and read from the
+    // ERC code and the Le bytes alone.
+    let bytes = vector("U08");
+    let wire = &bytes[22..34];
+    let mut out = [0u8; 16];
+    assert_eq!(recs[0].emit(&mut out), Ok(12));
+    assert_eq!(&out[..12], wire);
+    assert_eq!(EventRecord::from_data(14, &wire[2..]), Ok(recs[0]));
+    // A short buffer is an error, not a panic.
+    assert!(recs[0].emit(&mut out[..5]).is_err());
 }
 
 #[test]

@@ -14,9 +14,11 @@
 //!   forward AAAA:TTTT PORT HEX             AFN 10 F1
 //!   trip | allow-close AAAA:TTTT PN PW     AFN 05 F1/F2 (PW: 32 hex digits)
 //!   time-set AAAA:TTTT YYYY-MM-DDTHH:MM:SS PW   AFN 05 F31
+//!   report-allow | report-forbid AAAA:TTTT PW   AFN 05 F29 / F37 (active event reporting)
 //!   archive-set AAAA:TTTT PW SERIAL:POINT:PORT:BAUD:PROTO:ADDR12:PW12 ...   AFN 04 F10
 //!   archive-query AAAA:TTTT SERIAL ...     AFN 0A F10
 //!   results                                stored results
+//!   reports [AAAA:TTTT]                    event records reported actively (needs --db)
 //!   quit
 //! ```
 
@@ -174,6 +176,10 @@ fn command(words: &[&str]) -> Result<Command, String> {
             pn: num(w(2), "PN")?,
             pw: pw(w(3))?,
         },
+        Some("report-allow" | "report-forbid") => Command::Reporting {
+            allow: w(0) == Some("report-allow"),
+            pw: pw(w(2))?,
+        },
         Some("time-set") => {
             let d = date_parts(w(2).ok_or("missing time")?, 6)?;
             Command::SetTime {
@@ -249,6 +255,39 @@ fn run() -> Result<(), String> {
                         .join("\n")
                 }
                 None => "error: no --db".into(),
+            },
+            Some("reports") => match (
+                &report_db,
+                words.get(1).map(|s| s.parse::<TerminalId>()).transpose(),
+            ) {
+                (None, _) => "error: no --db".into(),
+                (_, Err(e)) => format!("error: {e}"),
+                (Some(db), Ok(t)) => {
+                    let rows = db.events(t).map_err(|e| format!("db: {e}"))?;
+                    if a.json {
+                        json!(
+                            rows.iter()
+                                .map(|r| json!({"terminal": r.terminal, "class": r.class,
+                            "ptr": r.ptr, "erc": r.erc, "record": r.record, "copies": r.copies}))
+                                .collect::<Vec<_>>()
+                        )
+                        .to_string()
+                    } else {
+                        rows.iter()
+                            .map(|r| {
+                                format!(
+                                    "{}\t{}\t{}\tERC{}\t{}",
+                                    r.terminal,
+                                    if r.class == 1 { "important" } else { "general" },
+                                    r.ptr,
+                                    r.erc,
+                                    r.record.get("body").unwrap_or(&serde_json::Value::Null)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    }
+                }
             },
             Some("wait-login") => {
                 let t: Result<TerminalId, String> = words

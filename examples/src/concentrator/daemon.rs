@@ -18,6 +18,7 @@ use serde_json::{Value as Json, json};
 use serialport::{SerialPort, TTYPort};
 
 use crate::concentrator::config::{Channel, Config, kind_name};
+use crate::concentrator::events::{ALIVE_EVERY_S, Classes, ErcLog, SharedErcLog};
 use crate::concentrator::json::{event_json, item_name, task_name};
 use crate::concentrator::store::SqliteStore;
 
@@ -118,6 +119,11 @@ pub enum Msg {
         who: String,
         /// Where answers go.
         reply: Sender<Json>,
+    },
+    /// Ask for the event log (ERC records, AFN 0E), shared with the uplink.
+    ErcLog {
+        /// Where the handle goes.
+        reply: Sender<SharedErcLog>,
     },
     /// Stop the daemon.
     Stop,
@@ -279,6 +285,20 @@ pub fn build_engine(
 pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon, String> {
     let store =
         SqliteStore::open(&cfg.storage).map_err(|e| format!("{}: {e}", cfg.storage.display()))?;
+    let mut ercs = ErcLog::open(&cfg.storage, Classes::default())
+        .map_err(|e| format!("{}: {e}", cfg.storage.display()))?;
+    let started = DateTime::from_seconds_since_2000(
+        system_secs_since_2000() + i64::from(cfg.utc_offset_min) * 60,
+    )
+    .unwrap_or(DateTime::MIN);
+    match ercs.power_on(started) {
+        Ok(Some((class, ptr))) => log(&format!(
+            "event ERC14 (power off/on) stored: {class:?} {ptr}"
+        )),
+        Ok(None) => {}
+        Err(e) => log(&format!("event ERC14 not stored: {e}")),
+    }
+    let ercs = ercs.shared();
     let mut ports: HashMap<u8, TTYPort> = HashMap::new();
     let (tx, rx) = mpsc::channel();
     let mut port_errors = HashMap::new();
@@ -319,6 +339,8 @@ pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon
                 last_rounds: Vec::new(),
                 cfg,
                 port_errors,
+                ercs,
+                alive_at: StdInstant::now(),
             };
             r.run(&rx);
             Ok(())
@@ -347,6 +369,9 @@ struct Runner {
     last_rounds: Vec<Json>,
     cfg: Config,
     port_errors: HashMap<u8, String>,
+    ercs: SharedErcLog,
+    /// When the last-alive time was last written (ERC14).
+    alive_at: StdInstant,
 }
 
 fn final_answer(mut j: Json) -> Json {
@@ -364,6 +389,7 @@ impl Runner {
         loop {
             let now = self.now();
             self.engine.handle_timeout(now);
+            self.keep_alive(false);
             // 1. transmits
             while let Some(t) = self.engine.poll_transmit(self.now(), &mut buf) {
                 let bytes = buf.get(..t.len).unwrap_or_default();
@@ -402,7 +428,13 @@ impl Runner {
                     self.port_errors.remove(&ch);
                 }
                 Msg::Request { req, who, reply } => self.on_request(req, &who, reply),
-                Msg::Stop => return,
+                Msg::ErcLog { reply } => {
+                    let _ = reply.send(self.ercs.clone());
+                }
+                Msg::Stop => {
+                    self.keep_alive(true);
+                    return;
+                }
             }
         }
     }
@@ -421,9 +453,46 @@ impl Runner {
         }
     }
 
+    fn wall(&self) -> DateTime {
+        SystemClock {
+            origin: self.origin,
+            offset_s: i64::from(self.cfg.utc_offset_min) * 60,
+        }
+        .now(self.now())
+    }
+
+    /// Writes the last-alive time every [`ALIVE_EVERY_S`], or now when `force`d (a clean
+    /// stop): the power-off time of ERC14.
+    fn keep_alive(&mut self, force: bool) {
+        let every = StdDuration::from_secs(ALIVE_EVERY_S.unsigned_abs());
+        if !force && self.alive_at.elapsed() < every {
+            return;
+        }
+        self.alive_at = StdInstant::now();
+        let wall = self.wall();
+        let r = self.ercs.lock().map(|l| l.alive(wall));
+        if let Ok(Err(e)) = r {
+            (self.log)(&format!("last-alive time not stored: {e}"));
+        }
+    }
+
     fn on_event(&mut self, e: &Event) {
         let j = event_json(e);
         (self.log)(&format!("stored {j}"));
+        // The ERC record the event raises (ERC31 reading failure, ERC12 meter clock).
+        let r = self
+            .ercs
+            .lock()
+            .map(|mut l| l.record_event(e))
+            .map_err(|_| ());
+        match r {
+            Ok(Some(Ok((rec, class, ptr)))) => {
+                (self.log)(&format!("event ERC{} stored: {class:?} {ptr}", rec.erc));
+            }
+            Ok(Some(Err(err))) => (self.log)(&format!("event not stored: {err}")),
+            Ok(None) => {}
+            Err(_) => (self.log)("event log lock poisoned"),
+        }
         match e.kind {
             EventKind::Reading(r) => {
                 // Readings of a command come before its result; the engine does not tag them

@@ -6,8 +6,11 @@
 //! total and tariffs 1–4, each a `read_now` of the meter; an item the meter does not answer is
 //! "no data", EE), 0D F161 / F177 (the daily freeze / monthly settlement the label names, read
 //! from the meter's own frozen registers) and 05 F1/F2 (trip / allow close with the meter's
-//! archived password). The session has already checked
-//! the address, repeats and the PW field. Anything else planned is denied with AFN 00 F2.
+//! archived password), 0E F1/F2 (event records from the store, `events.rs`) and 05 F29/F37
+//! (allow / forbid active event reports; the reports themselves go out through
+//! `UplinkHandler::poll_report`, with ACD/EC on replies while important events wait). The
+//! session has already checked the address, repeats and the PW field. Anything else planned
+//! is denied with AFN 00 F2.
 
 use std::net::ToSocketAddrs;
 use std::sync::mpsc::{self, Sender};
@@ -23,6 +26,7 @@ use serde_json::Value as Json;
 
 use crate::concentrator::config::MasterLink;
 use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
+use crate::concentrator::events::EventsLink;
 use crate::concentrator::json::parse_time;
 use crate::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
 
@@ -31,6 +35,7 @@ const WHO: &str = "master-station";
 
 /// Runs the master's requests on the daemon.
 pub struct DaemonHandler {
+    events: EventsLink,
     tx: Sender<Msg>,
     utc_offset_s: i64,
     log: Box<dyn FnMut(&str) + Send>,
@@ -41,6 +46,7 @@ impl DaemonHandler {
     /// calendar the frozen labels and switch deadlines count in.
     pub fn new(tx: Sender<Msg>, utc_offset_min: i32, log: Box<dyn FnMut(&str) + Send>) -> Self {
         Self {
+            events: EventsLink::new(tx.clone()),
             tx,
             utc_offset_s: i64::from(utc_offset_min) * 60,
             log,
@@ -228,6 +234,19 @@ impl UplinkHandler for DaemonHandler {
                     }
                     data = true;
                 }
+                (Afn::Class3, _, Command::Events { important, pm, pn }) => {
+                    if let Err(e) = self.events.answer(important, pm, pn, reply) {
+                        (self.log)(&format!("uplink: events not answered: {e}"));
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
+                (Afn::Control, _, Command::Reporting { allow }) => {
+                    if let Err(e) = self.events.set_reporting(allow, self.now(), WHO) {
+                        (self.log)(&format!("uplink: reporting not changed: {e}"));
+                        return Answer::Deny;
+                    }
+                }
                 (Afn::Control, _, Command::Switch { meter, action, .. }) => {
                     if !self.switch(meter, action) {
                         (self.log)(&format!("uplink: meter {meter} switch {action:?} failed"));
@@ -246,7 +265,18 @@ impl UplinkHandler for DaemonHandler {
         if data { Answer::Data } else { Answer::Done }
     }
 
+    fn poll_report(&mut self) -> Option<(Vec<u8>, bool)> {
+        self.events.poll_report()
+    }
+
+    fn event_counters(&mut self) -> Option<qgdw1376_1::Ec> {
+        self.events.counters()
+    }
+
     fn event(&mut self, event: &Event) {
+        if let Some(line) = self.events.on_session_event(event) {
+            (self.log)(&format!("uplink: {line}"));
+        }
         // The audit of denials (wrong PW, 00 F2) and the link's life go to the daemon's log.
         match event {
             Event::Connect | Event::HeartbeatMissed { missed: 1 } => {}

@@ -105,6 +105,13 @@ pub enum Command {
         /// PW.
         pw: [u8; PW_LEN],
     },
+    /// AFN 05 F29 (allow) / F37 (forbid): the concentrator's active event reporting.
+    Reporting {
+        /// F29 rather than F37.
+        allow: bool,
+        /// PW.
+        pw: [u8; PW_LEN],
+    },
     /// AFN 05 F31: set the concentrator clock.
     SetTime {
         /// The time.
@@ -215,6 +222,12 @@ impl Command {
                 10,
                 Some(*pw),
                 group(&mut buf, *pn, 2, &[Data::Empty])?,
+            ),
+            Self::Reporting { allow, pw } => (
+                Afn::Control,
+                10,
+                Some(*pw),
+                group(&mut buf, 0, if *allow { 29 } else { 37 }, &[Data::Empty])?,
             ),
             Self::SetTime { time, pw } => (
                 Afn::Control,

@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qgdw1376_1::{Collector, Direction, FrameRepr, LinkTest, Progress, Scanner, Seq};
+use qgdw1376_1::{Afn, Collector, Direction, FrameRepr, LinkTest, Progress, Scanner, Seq};
 
 use super::command::{Built, TerminalId};
 use super::server::{MasterError, Shared};
@@ -139,6 +139,30 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) {
                     continue;
                 };
                 if f.control.dir != Direction::Up {
+                    continue;
+                }
+                // An active event report (C = 0xC4, AFN 0E): stored, then confirmed when it
+                // asks (CON) with AFN 00 F1, RSEQ = its PSEQ; one that could not be stored
+                // is not confirmed, so the concentrator sends it again.
+                if f.control.prm && f.afn == Afn::Class3 {
+                    let t = TerminalId {
+                        area: f.address.area,
+                        terminal: f.address.terminal,
+                    };
+                    if shared.report(t, &f) && f.seq.con {
+                        let mut confirm = FrameRepr::link_confirm(f.address, f.seq.seq);
+                        confirm.control.code = 0;
+                        let mut c = [0u8; 32];
+                        let len = confirm.emit(&mut c).unwrap_or(0);
+                        let sent = link
+                            .writer
+                            .lock()
+                            .map(|mut w| w.write_all(c.get(..len).unwrap_or(&[])).is_ok())
+                            .unwrap_or(false);
+                        if !sent {
+                            break 'read;
+                        }
+                    }
                     continue;
                 }
                 let Some(test) = f.as_link_test() else {

@@ -3,10 +3,30 @@
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use qgdw1376_1::FrameRepr;
+use qgdw1376_1::unit::Data;
 use rusqlite::{Connection, params};
+use serde_json::Value;
 
 use super::command::TerminalId;
-use super::render::render_frames;
+use super::render::{erc_json, render_frames};
+
+/// An event record a concentrator reported actively (AFN 0E with PRM = 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    /// The concentrator.
+    pub terminal: String,
+    /// 1 important (F1), 2 general (F2).
+    pub class: u8,
+    /// Its pointer in the concentrator's ring.
+    pub ptr: u8,
+    /// ERC code.
+    pub erc: u8,
+    /// The record decoded (see `render::erc_json`).
+    pub record: Value,
+    /// How many times it arrived (more than 1: a report resent because a confirm was lost).
+    pub copies: i64,
+}
 
 /// The master station's database.
 pub struct Db {
@@ -27,7 +47,12 @@ impl Db {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS sessions (at_ms INTEGER NOT NULL, terminal TEXT NOT NULL, what TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, terminal TEXT NOT NULL,
-                 command TEXT NOT NULL, frames_hex TEXT NOT NULL, decoded_json TEXT NOT NULL);",
+                 command TEXT NOT NULL, frames_hex TEXT NOT NULL, decoded_json TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, first_ms INTEGER NOT NULL,
+                 last_ms INTEGER NOT NULL, terminal TEXT NOT NULL, class INTEGER NOT NULL,
+                 ptr INTEGER NOT NULL, erc INTEGER NOT NULL, record_hex TEXT NOT NULL,
+                 record_json TEXT NOT NULL, copies INTEGER NOT NULL DEFAULT 1,
+                 UNIQUE (terminal, class, ptr, record_hex));",
         )?;
         Ok(Self { conn })
     }
@@ -58,6 +83,60 @@ impl Db {
             ],
         )?;
         Ok(())
+    }
+
+    /// Stores the records of an active report (AFN 0E F1/F2 units): one row per record,
+    /// keyed by terminal, class, pointer and bytes, so a resent copy counts in `copies`
+    /// rather than adding a row. Returns the records in the frame.
+    pub fn report(&self, t: TerminalId, frame: &FrameRepr<'_>) -> rusqlite::Result<usize> {
+        let now = now_ms();
+        let mut n = 0;
+        for unit in frame.data_units().flatten() {
+            let Ok(Some(Data::Events(ev))) = unit.data() else {
+                continue;
+            };
+            let class = if unit.fn_number == 1 { 1 } else { 2 };
+            for (k, rec) in ev.records.iter().enumerate() {
+                let ptr = ev.pm.wrapping_add(u8::try_from(k).unwrap_or(0));
+                let mut buf = [0u8; 2 + 255];
+                let len = rec.emit(&mut buf).unwrap_or(0);
+                let hex: String = buf
+                    .get(..len)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect();
+                self.conn.execute(
+                    "INSERT INTO events (first_ms, last_ms, terminal, class, ptr, erc, record_hex, record_json)
+                     VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (terminal, class, ptr, record_hex)
+                     DO UPDATE SET copies = copies + 1, last_ms = excluded.last_ms",
+                    params![now, t.to_string(), class, ptr, rec.erc, hex, erc_json(&rec).to_string()],
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Reported event records (of one terminal or all), in arrival order.
+    pub fn events(&self, terminal: Option<TerminalId>) -> rusqlite::Result<Vec<EventRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT terminal, class, ptr, erc, record_json, copies FROM events
+             WHERE ?1 IS NULL OR terminal = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map(params![terminal.map(|t| t.to_string())], |r| {
+            let json: String = r.get(4)?;
+            Ok(EventRow {
+                terminal: r.get(0)?,
+                class: r.get(1)?,
+                ptr: r.get(2)?,
+                erc: r.get(3)?,
+                record: serde_json::from_str(&json).unwrap_or(Value::Null),
+                copies: r.get(5)?,
+            })
+        })?;
+        rows.collect()
     }
 
     /// Stored results: (terminal, command, decoded JSON), oldest first.

@@ -1,7 +1,7 @@
 //! Reply frames as JSON: AFN, then each (pn, Fn) with its typed value.
 
-use qgdw1376_1::unit::Data;
-use qgdw1376_1::value::Quantity;
+use qgdw1376_1::unit::{Data, Erc, EventRecord, PointFlag};
+use qgdw1376_1::value::{MinuteTime, Quantity};
 use qgdw1376_1::{FrameRepr, Units};
 use serde_json::{Value, json};
 
@@ -10,6 +10,44 @@ fn quantity(q: Option<Quantity>) -> Value {
         Some(q) => json!({"mantissa": q.mantissa, "exponent": q.exponent, "unit": q.unit.symbol()}),
         None => Value::Null,
     }
+}
+
+fn minute(t: Option<MinuteTime>) -> Value {
+    match t {
+        Some(t) => json!(format!(
+            "20{:02}-{:02}-{:02} {:02}:{:02}",
+            t.year, t.month, t.day, t.hour, t.minute
+        )),
+        None => Value::Null,
+    }
+}
+
+fn point(p: PointFlag) -> Value {
+    json!({"pn": p.point(), "starts": p.starts()})
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// One ERC record as JSON with its typed fields (times as `20YY-MM-DD HH:MM`, quantities
+/// exact as mantissa and exponent); an ERC not typed keeps its Le bytes as hex.
+pub fn erc_json(r: &EventRecord<'_>) -> Value {
+    let body = match r.body {
+        Erc::MeterClock(e) => json!({"time": minute(Some(e.time)), "point": point(e.point)}),
+        Erc::MeterFault(e) => json!({"time": minute(Some(e.time)), "point": point(e.point),
+            "flags": e.flags}),
+        Erc::PowerOffOn(e) => json!({"off": minute(e.off), "on": minute(e.on)}),
+        Erc::ReadingFailure(e) => json!({"time": minute(Some(e.time)), "point": point(e.point),
+            "last_success": minute(e.last_success),
+            "forward_active": quantity(e.forward_active),
+            "forward_reactive": quantity(e.forward_reactive)}),
+        Erc::StatusChange(e) => json!({"time": minute(Some(e.time)), "point": point(e.point),
+            "changed": hex(&e.changed), "status": hex(&e.status)}),
+        Erc::Raw(b) => json!({"data": hex(b)}),
+        _ => Value::Null,
+    };
+    json!({"erc": r.erc, "body": body})
 }
 
 /// The data units of one frame as a JSON array.
@@ -31,8 +69,8 @@ pub fn render_units(units: Units<'_>) -> Value {
             | Ok(Some(Data::MonthlyFrozen(_, fa))) => {
                 json!({"forward_active": fa.values.iter().map(quantity).collect::<Vec<_>>()})
             }
-            Ok(Some(Data::Events(e))) => json!({"ec1": e.ec1, "ec2": e.ec2,
-                "records": e.records.iter().map(|r| json!({"erc": r.erc})).collect::<Vec<_>>()}),
+            Ok(Some(Data::Events(e))) => json!({"ec1": e.ec1, "ec2": e.ec2, "pm": e.pm,
+                "pn": e.pn, "records": e.records.iter().map(|r| erc_json(&r)).collect::<Vec<_>>()}),
             Ok(Some(Data::ForwardReply(r))) => json!({"port": r.port,
                 "frame": r.frame.iter().map(|b| format!("{b:02X}")).collect::<String>()}),
             Ok(Some(d)) => json!(format!("{d:?}")),

@@ -57,6 +57,8 @@ pub(crate) struct Entry {
 pub(crate) struct Shared {
     terminals: Mutex<HashMap<TerminalId, Entry>>,
     db: Option<Mutex<Db>>,
+    /// Active report frames received.
+    reports: Mutex<u64>,
 }
 
 impl Shared {
@@ -89,6 +91,18 @@ impl Shared {
         }
     }
 
+    /// Stores an active report; `false` when it could not be stored (no confirm then: the
+    /// concentrator resends it).
+    pub(crate) fn report(&self, t: TerminalId, frame: &qgdw1376_1::FrameRepr<'_>) -> bool {
+        if let Ok(mut n) = self.reports.lock() {
+            *n += 1;
+        }
+        match &self.db {
+            Some(db) => db.lock().is_ok_and(|db| db.report(t, frame).is_ok()),
+            None => true,
+        }
+    }
+
     pub(crate) fn db_session(&self, t: TerminalId, what: &str) {
         if let Some(db) = &self.db
             && let Ok(db) = db.lock()
@@ -114,6 +128,7 @@ impl MasterStation {
         let shared = Arc::new(Shared {
             terminals: Mutex::new(HashMap::new()),
             db: db.map(Mutex::new),
+            reports: Mutex::new(0),
         });
         let s = shared.clone();
         std::thread::spawn(move || {
@@ -149,6 +164,22 @@ impl MasterStation {
             .unwrap_or_default();
         v.sort_by_key(|i| (i.id.area, i.id.terminal));
         v
+    }
+
+    /// Active report frames (AFN 0E from the concentrators) received so far, resent copies
+    /// included.
+    pub fn reports_received(&self) -> u64 {
+        self.shared.reports.lock().map_or(0, |n| *n)
+    }
+
+    /// The event records concentrators reported actively (from the database; empty
+    /// without one).
+    pub fn events(&self, terminal: Option<TerminalId>) -> Vec<super::db::EventRow> {
+        self.shared
+            .db
+            .as_ref()
+            .and_then(|db| db.lock().ok().and_then(|db| db.events(terminal).ok()))
+            .unwrap_or_default()
     }
 
     /// Sends `command` to `to` and waits for the whole reply (every frame); stores it.

@@ -84,6 +84,11 @@ pub enum Command<'a> {
         /// End pointer.
         pn: u8,
     },
+    /// 05 F29 (allow) / F37 (forbid): the terminal's active reporting of events.
+    Reporting {
+        /// F29 rather than F37.
+        allow: bool,
+    },
     /// 10 F1: send `frame` on `port` and return the answer.
     Forward {
         /// Terminal port.
@@ -197,6 +202,7 @@ pub fn plan<'a>(
                 },
                 valid_until: now.add_seconds(SWITCH_VALIDITY_S).ok_or(label)?,
             },
+            (Afn::Control, 29 | 37, _) if pn == 0 => Command::Reporting { allow: f == 29 },
             (Afn::Control, 31, Some(Data::SetTime(t))) => {
                 Command::SetClock(clock_of(t).ok_or(label)?)
             }

@@ -39,6 +39,28 @@ pub enum Event {
         /// Its sequence number.
         seq: u8,
     },
+    /// The master confirmed the active report with this PSEQ (AFN 00 F1, or F3 all ERR 0).
+    ReportConfirmed {
+        /// The report's PSEQ.
+        pseq: u8,
+    },
+    /// The master denied the active report with this PSEQ (AFN 00 F2); it is not resent.
+    ReportDenied {
+        /// The report's PSEQ.
+        pseq: u8,
+    },
+    /// The active report with this PSEQ went unconfirmed for `confirm_timeout` and was
+    /// sent again.
+    ReportResent {
+        /// The report's PSEQ.
+        pseq: u8,
+    },
+    /// The link dropped while the active report with this PSEQ waited for its confirm; it
+    /// is forgotten (offer it again after the next login).
+    ReportAbandoned {
+        /// The report's PSEQ.
+        pseq: u8,
+    },
     /// A reply did not fit the session's buffers; AFN 00 F2 was sent instead.
     ReplyTooLarge {
         /// The request's AFN.

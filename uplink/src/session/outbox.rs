@@ -2,7 +2,7 @@
 //! again (notes §2.3: a resend keeps its PFC, so its PSEQ and bytes are the same).
 
 use crate::multi::response_seq;
-use crate::{Address, Afn, EmitError, FrameRepr};
+use crate::{Address, Afn, Ec, EmitError, FrameRepr};
 
 /// The most frames one reply is split into.
 pub const MAX_FRAMES: usize = 32;
@@ -120,7 +120,9 @@ impl<const N: usize> Outbox<N> {
     }
 
     /// Replaces the content with the response frames carrying `units` (groups ending at
-    /// `ends`), at most `max_units` data-unit bytes each, RSEQ counting from `pseq`.
+    /// `ends`), at most `max_units` data-unit bytes each, RSEQ counting from `pseq`; with
+    /// `ec`, every frame has ACD = 1 and carries EC (notes §2.1).
+    #[allow(clippy::too_many_arguments)]
     pub fn set_response(
         &mut self,
         address: Address,
@@ -129,6 +131,7 @@ impl<const N: usize> Outbox<N> {
         units: &[u8],
         ends: &[u16],
         max_units: usize,
+        ec: Option<Ec>,
     ) -> Result<(), OutboxError> {
         self.clear();
         // Split points: greedy, as many whole groups per frame as fit.
@@ -156,7 +159,10 @@ impl<const N: usize> Outbox<N> {
         let mut from = 0;
         for (i, &to) in cuts.iter().take(count).enumerate() {
             let part = units.get(from..to).ok_or(OutboxError::Full)?;
-            let f = FrameRepr::response(address, afn, response_seq(pseq, i, count, false), part);
+            let mut f =
+                FrameRepr::response(address, afn, response_seq(pseq, i, count, false), part);
+            f.control.fcb_acd = ec.is_some();
+            f.ec = ec;
             self.push(&f)?;
             from = to;
         }

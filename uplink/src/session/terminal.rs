@@ -7,7 +7,7 @@ use super::event::{Event, Events};
 use super::outbox::Outbox;
 use super::reply::{Answer, Handler, Reply};
 use crate::unit::Data;
-use crate::{Address, Afn, Control, Direction, Error, FrameRepr, LinkTest, Seq};
+use crate::{Address, Afn, Control, Direction, Ec, Error, FrameRepr, LinkTest, Seq};
 
 /// A point in time, milliseconds (as everywhere in the workspace).
 pub type Instant = fugit::TimerInstantU64<1000>;
@@ -78,8 +78,8 @@ pub enum ReportError {
     /// Not logged in: reports go only over a logged-in link.
     #[error("not logged in")]
     Offline,
-    /// The previous report has not been sent yet.
-    #[error("a report is still waiting to be sent")]
+    /// The previous report has not been sent yet, or waits for the master's confirm.
+    #[error("a report is still waiting to be sent or confirmed")]
     Busy,
     /// The frame does not fit the report buffer.
     #[error("report too long")]
@@ -117,6 +117,12 @@ pub struct Terminal<A, const N: usize> {
     executed: u64,
     report: [u8; REPORT],
     report_len: usize,
+    /// Bytes of the report frame kept for a resend while it waits for its confirm.
+    report_kept: usize,
+    /// The report waiting for the master's confirm: its PSEQ and when it was last sent.
+    report_wait: Option<(u8, Instant)>,
+    /// EC (and so ACD = 1) put on response frames while important events wait.
+    ec: Option<Ec>,
 }
 
 impl<A: Authorize, const N: usize> Terminal<A, N> {
@@ -137,6 +143,9 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             executed: 0,
             report: [0; REPORT],
             report_len: 0,
+            report_kept: 0,
+            report_wait: None,
+            ec: None,
         }
     }
 
@@ -194,19 +203,42 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
                 next_heartbeat,
                 outstanding,
                 ..
-            } => Some(outstanding.map_or(next_heartbeat, |(_, sent)| sent + t)),
+            } => {
+                let link = outstanding.map_or(next_heartbeat, |(_, sent)| sent + t);
+                Some(match self.report_wait {
+                    Some((_, sent)) => link.min(sent + t),
+                    None => link,
+                })
+            }
         }
+    }
+
+    /// Whether an active report sent with CON waits for the master's confirm (a new one is
+    /// refused with [`ReportError::Busy`] until [`Event::ReportConfirmed`] or
+    /// [`Event::ReportDenied`], or until the link drops).
+    pub fn report_waiting(&self) -> bool {
+        self.report_wait.is_some() || self.report_len > 0
+    }
+
+    /// Sets the event counters the terminal announces: `Some` while important events wait to
+    /// be read, which sets ACD = 1 and appends EC (EC1 important, EC2 general) to every reply
+    /// from then on; `None` clears ACD (notes §2.1, §2.6: EC is present exactly when ACD = 1).
+    pub fn set_event_counters(&mut self, ec: Option<Ec>) {
+        self.ec = ec;
     }
 
     /// Queues an active report of event data units (AFN 0E F1/F2 groups, e.g. from
     /// `core_map::erc`): C = 0xC4 (up, PRM = 1, function 4 user data, notes §2.2 and vector
     /// U08), a new PSEQ, CON as asked (AFN 04 F1's CON flags say which classes want a
-    /// confirm). Sent once; the caller keeps the events until the master has read them.
-    pub fn report(&mut self, units: &[u8], con: bool) -> Result<u8, ReportError> {
+    /// confirm). Without CON it is sent once. With CON it is resent with the same bytes (same
+    /// PSEQ, notes §2.3) every `confirm_timeout` until the master answers AFN 00:
+    /// [`Event::ReportConfirmed`] or [`Event::ReportDenied`]; when the link drops first,
+    /// [`Event::ReportAbandoned`]. The caller keeps the events until confirmed.
+    pub fn report(&mut self, now: Instant, units: &[u8], con: bool) -> Result<u8, ReportError> {
         if !matches!(self.state, State::Online { .. }) {
             return Err(ReportError::Offline);
         }
-        if self.report_len > 0 {
+        if self.report_waiting() {
             return Err(ReportError::Busy);
         }
         let pseq = self.next_pseq();
@@ -228,6 +260,8 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             tp: None,
         };
         self.report_len = f.emit(&mut self.report).map_err(|_| ReportError::TooLong)?;
+        self.report_kept = self.report_len;
+        self.report_wait = con.then_some((pseq, now));
         Ok(pseq)
     }
 
@@ -249,6 +283,9 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
     pub fn disconnected(&mut self, now: Instant) {
         self.link_len = 0;
         self.report_len = 0;
+        if let Some((pseq, _)) = self.report_wait.take() {
+            self.events.push(Event::ReportAbandoned { pseq });
+        }
         self.outbox.drop_pending();
         self.state = State::Offline {
             connect_at: now + self.backoff.next_delay(),
@@ -299,6 +336,14 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
                 missed,
             } if now >= next_heartbeat => self.send_heartbeat(now, missed),
             _ => {}
+        }
+        // An unconfirmed report goes again, the same bytes (same PSEQ, notes §2.3).
+        if let (State::Online { .. }, Some((pseq, sent))) = (self.state, self.report_wait)
+            && now >= sent + timeout
+        {
+            self.report_len = self.report_kept;
+            self.report_wait = Some((pseq, now));
+            self.events.push(Event::ReportResent { pseq });
         }
     }
 
@@ -386,6 +431,20 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             _ => false,
         };
         let seq = frame.seq.seq;
+        // The master's answer to an active report (AFN 00 F1 / F2 with RSEQ = its PSEQ).
+        if matches!(self.state, State::Online { .. })
+            && let Some((pseq, _)) = self.report_wait
+            && pseq == seq
+        {
+            self.report_wait = None;
+            self.report_len = 0;
+            self.events.push(if ok {
+                Event::ReportConfirmed { pseq }
+            } else {
+                Event::ReportDenied { pseq }
+            });
+            return;
+        }
         match self.state {
             State::LoggingIn { pseq, .. } if pseq == seq => {
                 if ok {
@@ -463,6 +522,7 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
                 reply.bytes(),
                 reply.ends(),
                 self.config.max_units,
+                self.ec,
             )),
             _ => None,
         };
@@ -502,8 +562,10 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
         );
         f.control = Control {
             code: if confirm { 0 } else { 9 },
+            fcb_acd: self.ec.is_some(),
             ..f.control
         };
+        f.ec = self.ec;
         // A 20-byte frame fits any outbox of at least that size; a smaller `N` cannot answer.
         let _ = self.outbox.set_single(&f);
     }

@@ -149,6 +149,19 @@ impl<'a> EventRecord<'a> {
         Ok(Self { erc, body })
     }
 
+    /// Reads one record from its ERC code and its Le data bytes (how a store keeps it): the
+    /// typed body for a known ERC with its Le, raw otherwise.
+    pub fn from_data(erc: u8, data: &'a [u8]) -> Result<Self, UnitError> {
+        Self::decode(erc, data)
+    }
+
+    /// Writes the record as on the wire, {ERC, Le, data}; returns its length (2 + Le).
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, EmitError> {
+        let mut w = Writer::new(out);
+        self.write(&mut w)?;
+        Ok(w.pos())
+    }
+
     /// Le, the data length.
     pub fn data_len(&self) -> usize {
         match self.body {
