@@ -330,7 +330,11 @@ impl TlsServer {
         tcp.set_read_timeout(Some(timeout))?;
         tcp.set_write_timeout(Some(timeout))?;
         while conn.is_handshaking() {
-            conn.complete_io(&mut tcp)?;
+            if let Err(e) = conn.complete_io(&mut tcp) {
+                // rustls has sent its alert (e.g. a client certificate from another CA).
+                linger(&mut tcp);
+                return Err(e);
+            }
         }
         // A refused client certificate ends the handshake above with an error; this is a
         // verified chain.
@@ -354,6 +358,25 @@ impl TlsServer {
             },
             subject,
         })
+    }
+}
+
+/// Closes a refused connection so that the peer reads the alert: closing a socket with
+/// unread bytes in it (the client's first frames, sent right after its side of a TLS 1.3
+/// handshake) makes the kernel send a reset, and the peer's kernel may then drop the alert
+/// before it is read. So: end our side, read what comes until the peer closes, at most about
+/// a second.
+fn linger(tcp: &mut TcpStream) {
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let _ = tcp.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut sink = [0u8; 1024];
+    for _ in 0..5 {
+        match tcp.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
     }
 }
 

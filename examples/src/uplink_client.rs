@@ -55,7 +55,7 @@ pub trait UplinkHandler {
     }
 
     /// The link failed and why: TCP connect, TLS handshake (certificate refused), read or
-    /// write error. The session backs off and reconnects.
+    /// write error, closed by the master station. The session backs off and reconnects.
     fn link_error(&mut self, reason: &str) {
         let _ = reason;
     }
@@ -224,6 +224,7 @@ impl UplinkClient {
             s.set_read_timeout(Some(wait))?;
             match s.read(&mut buf) {
                 Ok(0) => {
+                    handler.link_error("closed by the master station");
                     stream = None;
                     term.disconnected(now());
                 }
