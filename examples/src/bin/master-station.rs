@@ -247,14 +247,15 @@ fn run() -> Result<(), String> {
         Some(p) => Some(Db::open(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
+    // The address stays the last word (scripts and tests read it).
     eprintln!(
-        "master-station listening on {}{}",
-        ms.local_addr(),
+        "master-station {}listening on {}",
         if secure {
-            " (TLS, client certificates required)"
+            "(TLS, client certificates required) "
         } else {
             ""
-        }
+        },
+        ms.local_addr()
     );
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
