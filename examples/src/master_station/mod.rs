@@ -1,6 +1,7 @@
 //! A Q/GDW 1376.1 master station: accepts concentrators over TCP, keeps their sessions
 //! (confirms logins and heartbeats), sends them requests and collects the (multi-frame)
-//! replies, and stores results in SQLite.
+//! replies, and stores results in SQLite. Plain TCP, or TLS requiring client certificates
+//! ([`MasterStation::start_tls`], [`crate::tls`]).
 
 mod command;
 mod conn;
