@@ -164,6 +164,16 @@ fn run_client(
     (stats, errors)
 }
 
+/// The master's count of refused handshakes once it reaches `n` (it counts a refusal after
+/// closing the connection), or after 5 s.
+fn refused(ms: &MasterStation, n: u64) -> u64 {
+    let end = Instant::now() + Duration::from_secs(5);
+    while ms.tls_refused() < n && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ms.tls_refused()
+}
+
 fn terminal(t: u16) -> TerminalId {
     TerminalId {
         area: 0x0200,
@@ -195,14 +205,18 @@ fn tls_session_logs_in_heartbeats_and_answers_a_read() {
         if info.heartbeats < 2 {
             return false;
         }
-        let r = ms.request(
-            t,
-            &Command::ReadNow {
-                pn: 1,
-                fn_number: 129,
-            },
-        );
-        *read.lock().unwrap() = Some(r);
+        // 50 reads back to back while heartbeats go the other way; the last one is checked.
+        let mut r = None;
+        for _ in 0..50 {
+            r = Some(ms.request(
+                t,
+                &Command::ReadNow {
+                    pn: 1,
+                    fn_number: 129,
+                },
+            ));
+        }
+        *read.lock().unwrap() = r;
         true
     });
     let frames = read
@@ -218,7 +232,7 @@ fn tls_session_logs_in_heartbeats_and_answers_a_read() {
     assert_eq!(fa[0]["exponent"], -4);
     assert_eq!(stats.connects, 1, "one connection: {errors:?}");
     assert_eq!(stats.logins, 1);
-    assert_eq!(stats.executed, 1);
+    assert_eq!(stats.executed, 50);
     assert_eq!(ms.tls_refused(), 0);
     // The stop closes the link without a TLS close_notify: at most that read error.
     assert!(errors.len() <= 1, "{errors:?}");
@@ -271,11 +285,54 @@ fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() 
     eprintln!("concentrator's reasons: {errors:?}");
     assert_eq!(stats.logins, 0);
     assert!(ms.terminals().is_empty());
-    assert!(ms.tls_refused() >= 3, "{}", ms.tls_refused());
+    assert!(refused(&ms, 3) >= 3, "{}", ms.tls_refused());
     assert!(
         Db::open(&db_path).unwrap().sessions().unwrap().is_empty(),
         "nothing logged in"
     );
+}
+
+#[test]
+fn client_without_a_certificate_is_refused() {
+    let pki = Pki::new("no-cert");
+    let ca = Ca::new("meterline test CA");
+    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    let ms = MasterStation::start_tls(
+        "127.0.0.1:0".parse().unwrap(),
+        None,
+        1,
+        TlsServer::new(&master_files).unwrap(),
+    )
+    .unwrap();
+    // A TLS client that trusts the master but has no certificate of its own.
+    let mut roots = rustls::RootCertStore::empty();
+    for c in examples::tls::load_certs(&master_files.ca).unwrap() {
+        roots.add(c).unwrap();
+    }
+    #[allow(deprecated)] // the ring provider, as the programs use
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(config), MASTER_NAME.try_into().unwrap()).unwrap();
+    let tcp = std::net::TcpStream::connect(ms.local_addr()).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    use std::io::{Read, Write};
+    // The handshake runs on this first write; the refusal comes back as an alert.
+    let _ = tls.write_all(b"hello").and_then(|()| tls.flush());
+    let e = tls.read(&mut [0u8; 16]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("received fatal alert: CertificateRequired"),
+        "{e}"
+    );
+    drop(tls);
+    assert_eq!(refused(&ms, 1), 1);
+    assert!(ms.terminals().is_empty());
 }
 
 #[test]
@@ -299,7 +356,7 @@ fn client_without_tls_is_not_served_by_a_tls_master() {
     }
     assert_eq!(stats.logins, 0);
     assert!(ms.terminals().is_empty());
-    assert!(ms.tls_refused() >= 2);
+    assert!(refused(&ms, 2) >= 2, "{}", ms.tls_refused());
 }
 
 /// A master station with `master` as its certificate files; the concentrator trusts `ca`
