@@ -629,3 +629,117 @@ tls_server_name = \"master.meterline.test\"
         "{message}"
     );
 }
+
+/// 200 concentrators over TLS (client certificates from the CA) logged in to one master
+/// station, heartbeats every 500 ms, 16 master-side threads reading 0C F129 round robin for
+/// 3 s: every request answered; prints the handshake-and-login time, requests per second and
+/// resident memory (compare `uplink_master`'s plain-TCP figure).
+#[test]
+fn two_hundred_concentrators_over_tls_on_one_master_station() {
+    const N: u16 = 200;
+    let pki = Pki::new("load");
+    let ca = Ca::new("meterline test CA");
+    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    let conc_files = pki.files("conc", &ca, ca.leaf("concentrator", &[], false));
+    let ms = Arc::new(
+        MasterStation::start_tls(
+            "127.0.0.1:0".parse().unwrap(),
+            None,
+            1,
+            TlsServer::new(&master_files).unwrap(),
+        )
+        .unwrap(),
+    );
+    let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
+    let begin = Instant::now();
+    let mut clients = Vec::new();
+    for i in 0..N {
+        let mut c = Config::new(Address {
+            area: 0x0200,
+            terminal: 0x1000 + i,
+            master: 0,
+            group: false,
+        });
+        c.heartbeat = SessionDuration::millis(500);
+        let client =
+            UplinkClient::new(ClientConfig::new(ms.local_addr(), c, KEY)).with_tls(tls.clone());
+        let stop = client.stop_handle();
+        let mut h = Meterish::default();
+        let errors = h.link_errors.clone();
+        clients.push((
+            stop,
+            errors,
+            std::thread::spawn(move || client.run(&mut h).unwrap()),
+        ));
+    }
+    let end = Instant::now() + Duration::from_secs(60);
+    while ms.terminals().len() < usize::from(N) {
+        assert!(Instant::now() < end, "{} logged in", ms.terminals().len());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let login_secs = begin.elapsed().as_secs_f64();
+    let ok = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let begin = Instant::now();
+    let run = Duration::from_secs(3);
+    let workers: Vec<_> = (0..16u16)
+        .map(|w| {
+            let (ms, ok, failed) = (ms.clone(), ok.clone(), failed.clone());
+            std::thread::spawn(move || {
+                let mut i = w;
+                while begin.elapsed() < run {
+                    let r = ms.request(
+                        terminal(0x1000 + i % N),
+                        &Command::ReadNow {
+                            pn: 1,
+                            fn_number: 129,
+                        },
+                    );
+                    let good = r.is_ok_and(|f| {
+                        render_frames(&f)["units"][0]["value"]["forward_active"][0]["mantissa"]
+                            == 12_345_678
+                    });
+                    let counter = if good { &ok } else { &failed };
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    i = i.wrapping_add(16);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let secs = begin.elapsed().as_secs_f64();
+    let heartbeats: u64 = ms.terminals().iter().map(|i| i.heartbeats).sum();
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS"))
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    for (stop, ..) in &clients {
+        stop.stop();
+    }
+    let mut logins = 0;
+    for (_, errors, j) in clients {
+        logins += j.join().unwrap().logins;
+        // Only the stop's own close may show.
+        assert!(errors.lock().unwrap().len() <= 1);
+    }
+    let ok = ok.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "master-station TLS load: {N} concentrators logged in after {login_secs:.2} s, {ok} reads in {secs:.2} s = {:.0} req/s, {heartbeats} heartbeats, {rss}",
+        ok as f64 / secs
+    );
+    assert_eq!(
+        failed.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "nothing lost"
+    );
+    assert_eq!(logins, u64::from(N), "no concentrator lost its link");
+    assert_eq!(ms.tls_refused(), 0);
+    assert!(heartbeats >= u64::from(N) * 4, "{heartbeats}");
+    assert!(ok > 1000, "{ok}");
+}
