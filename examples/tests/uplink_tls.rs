@@ -18,8 +18,8 @@ use qgdw1376_1::unit::{Data, ForwardActive, Values};
 use qgdw1376_1::value::{A14, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr, PW_LEN};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
 
 const KEY: [u8; PW_LEN] = *b"0123456789abcdef";
@@ -516,6 +516,38 @@ fn subject_reads_the_certificate_subject_in_order() {
     );
     assert_eq!(subject(ca.issuer.der()).unwrap(), "CN=meterline test CA");
     assert!(subject(&der[..40]).is_err());
+
+    // The other string types, named and unnamed attribute types, in the certificate's order.
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.distinguished_name = DistinguishedName::new(); // rcgen starts with a CN
+    let dn = &mut p.distinguished_name;
+    dn.push(
+        DnType::CountryName,
+        DnValue::PrintableString("CN".try_into().unwrap()),
+    );
+    dn.push(DnType::StateOrProvinceName, "Jiangsu");
+    dn.push(DnType::LocalityName, "Nanjing");
+    dn.push(DnType::OrganizationalUnitName, "metering");
+    dn.push(
+        DnType::CommonName,
+        DnValue::BmpString("集中器 0200:1234".try_into().unwrap()),
+    );
+    dn.push(DnType::CustomDnType(vec![2, 5, 4, 5]), "SN-0042");
+    // domainComponent (0.9.2342.19200300.100.1.25): multi-byte arcs, no short name here.
+    dn.push(
+        DnType::CustomDnType(vec![0, 9, 2342, 19_200_300, 100, 1, 25]),
+        DnValue::Ia5String("example".try_into().unwrap()),
+    );
+    dn.push(
+        DnType::CustomDnType(vec![2, 5, 4, 65]),
+        DnValue::UniversalString("ab".try_into().unwrap()),
+    );
+    let cert = p.self_signed(&KeyPair::generate().unwrap()).unwrap();
+    assert_eq!(
+        subject(cert.der()).unwrap(),
+        "C=CN, ST=Jiangsu, L=Nanjing, OU=metering, CN=集中器 0200:1234, serialNumber=SN-0042, \
+         0.9.2342.19200300.100.1.25=example, 2.5.4.65=#0000006100000062"
+    );
     assert!(subject(b"\x04\x00").is_err());
 }
 
