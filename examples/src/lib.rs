@@ -10,6 +10,7 @@ pub mod meter_sim;
 pub mod plc_sim;
 pub mod pty;
 pub mod sim_port;
+pub mod tls;
 pub mod uplink_client;
 
 pub use hex::{HexError, parse_hex};

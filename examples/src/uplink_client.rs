@@ -1,6 +1,9 @@
 //! The concentrator's uplink over TCP: the sans-IO terminal session of `qgdw1376_1::session`
 //! driven on a `TcpStream` (connect out to the master station, log in, heartbeats, reconnect
-//! with back-off), with a handler trait the daemon implements.
+//! with back-off), with a handler trait the daemon implements. With
+//! [`UplinkClient::with_tls`] the link is TLS with mutual authentication ([`crate::tls`]); a
+//! failed handshake is a failed connection (reported to [`UplinkHandler::link_error`], back-off,
+//! retry).
 //!
 //! ```no_run
 //! use examples::uplink_client::{ClientConfig, UplinkClient, UplinkHandler};
@@ -23,7 +26,7 @@
 //! ```
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
@@ -32,6 +35,8 @@ use qgdw1376_1::session::{
     Answer, Config, Event, Handler, Instant, KeyCheck, LinkState, Reply, Terminal,
 };
 use qgdw1376_1::{Ec, FrameRepr, PW_LEN, Scanner};
+
+use crate::tls::{self, Stream, TlsClient};
 
 /// Reply buffer of the session: data units of one reply and its frames.
 const REPLY: usize = 16 * 1024;
@@ -63,6 +68,12 @@ pub trait UplinkHandler {
     /// EC while important events wait to be read: sets ACD = 1 and EC on replies.
     fn event_counters(&mut self) -> Option<Ec> {
         None
+    }
+
+    /// The link failed and why: TCP connect, TLS handshake (certificate refused), read or
+    /// write error, closed by the master station. The session backs off and reconnects.
+    fn link_error(&mut self, reason: &str) {
+        let _ = reason;
     }
 }
 
@@ -129,10 +140,11 @@ impl StopHandle {
     }
 }
 
-/// The TCP client.
+/// The TCP (or TLS) client.
 pub struct UplinkClient {
     config: ClientConfig,
     stop: Arc<AtomicBool>,
+    tls: Option<TlsClient>,
 }
 
 impl UplinkClient {
@@ -141,7 +153,15 @@ impl UplinkClient {
         Self {
             config,
             stop: Arc::new(AtomicBool::new(false)),
+            tls: None,
         }
+    }
+
+    /// Runs the link over TLS: verifies the master station, presents the concentrator's
+    /// certificate.
+    pub fn with_tls(mut self, tls: TlsClient) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// A handle to stop [`run`](Self::run).
@@ -160,7 +180,7 @@ impl UplinkClient {
             now(),
         ));
         let mut scanner: Box<Scanner<FRAME>> = Box::new(Scanner::new());
-        let mut stream: Option<TcpStream> = None;
+        let mut stream: Option<Stream> = None;
         let mut stats = ClientStats::default();
         let mut buf = vec![0u8; 4096];
         while !self.stop.load(Ordering::Relaxed) {
@@ -168,18 +188,21 @@ impl UplinkClient {
             while let Some(e) = term.poll_event() {
                 match e {
                     Event::Connect => {
-                        match TcpStream::connect_timeout(
+                        match tls::connect(
                             &self.config.master,
                             self.config.connect_timeout,
+                            self.tls.as_ref(),
                         ) {
                             Ok(s) => {
-                                s.set_nodelay(true)?;
                                 stream = Some(s);
                                 scanner.reset();
                                 stats.connects += 1;
                                 term.connected(now());
                             }
-                            Err(_) => term.disconnected(now()),
+                            Err(e) => {
+                                handler.link_error(&e.to_string());
+                                term.disconnected(now());
+                            }
                         }
                     }
                     Event::Disconnect => stream = None,
@@ -201,7 +224,8 @@ impl UplinkClient {
             if let Some(s) = stream.as_mut() {
                 let mut failed = false;
                 while let Some(f) = term.poll_transmit() {
-                    if s.write_all(f).is_err() {
+                    if let Err(e) = s.write_all(f).and_then(|()| s.flush()) {
+                        handler.link_error(&format!("write: {e}"));
                         failed = true;
                         break;
                     }
@@ -225,6 +249,7 @@ impl UplinkClient {
             s.set_read_timeout(Some(wait))?;
             match s.read(&mut buf) {
                 Ok(0) => {
+                    handler.link_error("closed by the master station");
                     stream = None;
                     term.disconnected(now());
                 }
@@ -252,7 +277,8 @@ impl UplinkClient {
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) => {}
-                Err(_) => {
+                Err(e) => {
+                    handler.link_error(&format!("read: {e}"));
                     stream = None;
                     term.disconnected(now());
                 }

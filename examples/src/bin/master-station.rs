@@ -4,6 +4,9 @@
 //!
 //! ```text
 //! master-station --listen 0.0.0.0:9000 [--db master.sqlite] [--master 1] [--json]
+//!                [--tls-ca CA.pem --tls-cert MASTER.pem --tls-key MASTER.key]
+//! with the three --tls-* flags the concentrators connect over TLS and must present a
+//! certificate signed by CA.pem; its subject is stored with the session's login (--db).
 //! commands:
 //!   list                                   logged-in concentrators
 //!   wait-login AAAA:TTTT [SECONDS]         wait until it has logged in
@@ -29,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use examples::master_station::{Command, Db, MasterStation, TerminalId, render_frames};
 use examples::parse_hex;
+use examples::tls::{PemFiles, TlsServer};
 use qgdw1376_1::PW_LEN;
 use qgdw1376_1::unit::{MeterEntry, MeterProtocol};
 use qgdw1376_1::value::{Date, DateTime, Month};
@@ -39,6 +43,9 @@ struct Args {
     db: Option<PathBuf>,
     master: u8,
     json: bool,
+    tls_ca: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 fn args() -> Result<Args, String> {
@@ -47,6 +54,9 @@ fn args() -> Result<Args, String> {
         db: None,
         master: 1,
         json: false,
+        tls_ca: None,
+        tls_cert: None,
+        tls_key: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -67,6 +77,11 @@ fn args() -> Result<Args, String> {
                     .ok_or(format!("--master {v}: not 1-127"))?;
             }
             "--json" => a.json = true,
+            "--tls-ca" => a.tls_ca = Some(it.next().ok_or("--tls-ca needs a PEM file")?.into()),
+            "--tls-cert" => {
+                a.tls_cert = Some(it.next().ok_or("--tls-cert needs a PEM file")?.into());
+            }
+            "--tls-key" => a.tls_key = Some(it.next().ok_or("--tls-key needs a PEM file")?.into()),
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
@@ -216,18 +231,38 @@ fn command(words: &[&str]) -> Result<Command, String> {
 }
 
 fn run() -> Result<(), String> {
-    let a = args()?;
+    let mut a = args()?;
     let db = match &a.db {
         Some(p) => Some(Db::open(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    let ms = MasterStation::start(a.listen, db, a.master)
-        .map_err(|e| format!("listen {}: {e}", a.listen))?;
+    let tls = match (a.tls_ca.take(), a.tls_cert.take(), a.tls_key.take()) {
+        (None, None, None) => None,
+        (Some(ca), Some(cert), Some(key)) => {
+            Some(TlsServer::new(&PemFiles { ca, cert, key }).map_err(|e| format!("TLS: {e}"))?)
+        }
+        _ => return Err("--tls-ca, --tls-cert and --tls-key go together".into()),
+    };
+    let secure = tls.is_some();
+    let ms = match tls {
+        None => MasterStation::start(a.listen, db, a.master),
+        Some(tls) => MasterStation::start_tls(a.listen, db, a.master, tls),
+    }
+    .map_err(|e| format!("listen {}: {e}", a.listen))?;
     let report_db = match &a.db {
         Some(p) => Some(Db::open(p).map_err(|e| format!("{}: {e}", p.display()))?),
         None => None,
     };
-    eprintln!("master-station listening on {}", ms.local_addr());
+    // The address stays the last word (scripts and tests read it).
+    eprintln!(
+        "master-station {}listening on {}",
+        if secure {
+            "(TLS, client certificates required) "
+        } else {
+            ""
+        },
+        ms.local_addr()
+    );
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let line = line.map_err(|e| format!("stdin: {e}"))?;

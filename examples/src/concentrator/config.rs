@@ -12,6 +12,8 @@ use concentrator_core::{
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::tls::{PemFiles, TlsClient, TlsError};
+
 /// The whole file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +65,10 @@ struct UplinkToml {
     terminal: Option<Spanned<String>>,
     heartbeat_s: Option<Spanned<u16>>,
     key: Option<Spanned<String>>,
+    tls_ca: Option<Spanned<String>>,
+    tls_cert: Option<Spanned<String>>,
+    tls_key: Option<Spanned<String>>,
+    tls_server_name: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,12 +153,17 @@ fn forward_of(
 fn master_of(
     u: &UplinkToml,
     at: &impl Fn(Range<usize>) -> Option<usize>,
+    resolve: &impl Fn(&str) -> PathBuf,
 ) -> Result<Option<MasterLink>, LineError> {
     let Some(m) = &u.master else {
         for (name, v) in [
             ("area", &u.area),
             ("terminal", &u.terminal),
             ("key", &u.key),
+            ("tls_ca", &u.tls_ca),
+            ("tls_cert", &u.tls_cert),
+            ("tls_key", &u.tls_key),
+            ("tls_server_name", &u.tls_server_name),
         ] {
             if let Some(v) = v {
                 return Err((at(v.span()), format!("uplink: {name} without master")));
@@ -236,7 +247,91 @@ fn master_of(
         terminal,
         heartbeat_s,
         key,
+        tls: tls_of(u, at, resolve)?,
     }))
+}
+
+/// `[uplink] tls_ca`, `tls_cert`, `tls_key`, `tls_server_name`: all four or none; the files
+/// are loaded here so a bad one is reported with its line.
+fn tls_of(
+    u: &UplinkToml,
+    at: &impl Fn(Range<usize>) -> Option<usize>,
+    resolve: &impl Fn(&str) -> PathBuf,
+) -> Result<Option<UplinkTls>, LineError> {
+    let keys = [
+        ("tls_ca", &u.tls_ca),
+        ("tls_cert", &u.tls_cert),
+        ("tls_key", &u.tls_key),
+        ("tls_server_name", &u.tls_server_name),
+    ];
+    let Some((first, given)) = keys.iter().find_map(|(n, v)| v.as_ref().map(|v| (n, v))) else {
+        return Ok(None);
+    };
+    let missing: Vec<&str> = keys
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let (Some(ca), Some(cert), Some(key), Some(name)) =
+        (&u.tls_ca, &u.tls_cert, &u.tls_key, &u.tls_server_name)
+    else {
+        return Err((
+            at(given.span()),
+            format!(
+                "uplink: {first} needs {} too (TLS takes all four)",
+                missing.join(", ")
+            ),
+        ));
+    };
+    let tls = UplinkTls {
+        files: PemFiles {
+            ca: resolve(ca.get_ref()),
+            cert: resolve(cert.get_ref()),
+            key: resolve(key.get_ref()),
+        },
+        server_name: name.get_ref().clone(),
+    };
+    // Which key's line a loading error belongs to.
+    tls.client().map_err(|e| {
+        let (key, v) = match &e {
+            TlsError::ServerName(_) => ("tls_server_name", name),
+            // The files load in the order CA, certificate, key.
+            TlsError::Pem {
+                what: "private key",
+                ..
+            } => ("tls_key", key),
+            TlsError::Read { path, .. }
+            | TlsError::Pem { path, .. }
+            | TlsError::Rejected { path, .. }
+                if *path == tls.files.ca =>
+            {
+                ("tls_ca", ca)
+            }
+            TlsError::Read { path, .. } | TlsError::Pem { path, .. } if *path == tls.files.cert => {
+                ("tls_cert", cert)
+            }
+            _ => ("tls_key", key),
+        };
+        (at(v.span()), format!("uplink: {key}: {e}"))
+    })?;
+    Ok(Some(tls))
+}
+
+/// The uplink's TLS settings: the PEM files (paths resolved against the config's folder) and
+/// the name the master station's certificate must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UplinkTls {
+    /// CA, the concentrator's certificate chain and its key.
+    pub files: PemFiles,
+    /// DNS name or IP address in the master station's certificate.
+    pub server_name: String,
+}
+
+impl UplinkTls {
+    /// Loads the files and builds the client's TLS set-up.
+    pub fn client(&self) -> Result<TlsClient, TlsError> {
+        TlsClient::new(&self.files, &self.server_name)
+    }
 }
 
 /// Where forwarded records go (the master station's stand-in).
@@ -261,6 +356,8 @@ pub struct MasterLink {
     pub heartbeat_s: u16,
     /// The 16-byte PW key state-changing requests must carry.
     pub key: [u8; qgdw1376_1::PW_LEN],
+    /// TLS with mutual authentication, when configured.
+    pub tls: Option<UplinkTls>,
 }
 
 /// One channel as configured.
@@ -418,7 +515,7 @@ impl Config {
             None => (None, None),
             Some(u) => (
                 forward_of(u, &at, &resolve).map_err(|(l, m)| err(l, m))?,
-                master_of(u, &at).map_err(|(l, m)| err(l, m))?,
+                master_of(u, &at, &resolve).map_err(|(l, m)| err(l, m))?,
             ),
         };
 

@@ -283,6 +283,10 @@ impl UplinkHandler for DaemonHandler {
             e => (self.log)(&format!("uplink: {e:?}")),
         }
     }
+
+    fn link_error(&mut self, reason: &str) {
+        (self.log)(&format!("uplink: link failed: {reason}"));
+    }
 }
 
 /// The running uplink thread.
@@ -321,11 +325,19 @@ pub fn spawn(
         group: false,
     });
     session.heartbeat = Duration::secs(u64::from(link.heartbeat_s));
-    let client = UplinkClient::new(ClientConfig::new(master, session, link.key));
+    let mut client = UplinkClient::new(ClientConfig::new(master, session, link.key));
+    if let Some(tls) = &link.tls {
+        client = client.with_tls(tls.client().map_err(|e| format!("uplink: {e}"))?);
+    }
     let stop = client.stop_handle();
     log(&format!(
-        "uplink: terminal {:04X}:{:04X} to master station {master}",
-        link.area, link.terminal
+        "uplink: terminal {:04X}:{:04X} to master station {master}{}",
+        link.area,
+        link.terminal,
+        link.tls.as_ref().map_or(String::new(), |t| format!(
+            " over TLS (server name {})",
+            t.server_name
+        ))
     ));
     let mut handler = DaemonHandler::new(tx, utc_offset_min, log);
     let thread = thread::Builder::new()

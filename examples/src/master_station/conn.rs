@@ -1,6 +1,7 @@
 //! One concentrator's connection: the reader thread confirms link tests and hands reply
 //! frames to the request waiting for them; requests are written by the caller's thread, one
-//! at a time per concentrator (PSEQ from the master's PFC, notes §2.3).
+//! at a time per concentrator (PSEQ from the master's PFC, notes §2.3). Plain TCP or TLS
+//! (the handshake runs on the connection's own thread; see [`crate::tls`]).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,6 +13,10 @@ use qgdw1376_1::{Afn, Collector, Direction, FrameRepr, LinkTest, Progress, Scann
 
 use super::command::{Built, TerminalId};
 use super::server::{MasterError, Shared};
+use crate::tls::TlsServer;
+
+/// How long each read or write of a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a reply may take (real-time reads behind a carrier module take seconds).
 pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,7 +32,7 @@ struct Waiting {
 
 /// The writing side of a connection and the request waiting on it.
 pub(crate) struct Link {
-    writer: Mutex<TcpStream>,
+    writer: Mutex<Box<dyn Write + Send>>,
     /// The PFC; holding it is a request's turn on this link.
     turn: Mutex<u8>,
     waiting: Mutex<Option<Waiting>>,
@@ -111,11 +116,27 @@ impl Link {
 }
 
 /// Reads the connection until it closes.
-pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) {
+pub(crate) fn serve(stream: TcpStream, shared: &Shared, tls: Option<&TlsServer>) {
     let _ = stream.set_nodelay(true);
-    let Ok(writer) = stream.try_clone() else {
-        return;
-    };
+    let (mut stream, writer, peer): (Box<dyn Read>, Box<dyn Write + Send>, Option<String>) =
+        match tls {
+            None => {
+                let Ok(writer) = stream.try_clone() else {
+                    return;
+                };
+                (Box::new(stream), Box::new(writer), None)
+            }
+            Some(tls) => {
+                let from = stream.peer_addr().ok();
+                match tls.accept(stream, HANDSHAKE_TIMEOUT) {
+                    Ok(a) => (Box::new(a.reader), Box::new(a.writer), Some(a.subject)),
+                    Err(e) => {
+                        shared.tls_refused(from, &e);
+                        return;
+                    }
+                }
+            }
+        };
     let link = Arc::new(Link {
         writer: Mutex::new(writer),
         turn: Mutex::new(0),
@@ -189,7 +210,7 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) {
                     LinkTest::Login => {
                         id = Some(t);
                         shared.register(t, link.clone());
-                        shared.db_session(t, "login");
+                        shared.db_session_peer(t, "login", peer.as_deref());
                     }
                     LinkTest::Heartbeat => shared.heartbeat(t),
                     LinkTest::Logout => shared.db_session(t, "logout"),

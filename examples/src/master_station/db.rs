@@ -45,7 +45,7 @@ impl Db {
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
         let conn = Connection::open(path)?;
         conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS sessions (at_ms INTEGER NOT NULL, terminal TEXT NOT NULL, what TEXT NOT NULL);
+            "CREATE TABLE IF NOT EXISTS sessions (at_ms INTEGER NOT NULL, terminal TEXT NOT NULL, what TEXT NOT NULL, peer TEXT);
              CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, terminal TEXT NOT NULL,
                  command TEXT NOT NULL, frames_hex TEXT NOT NULL, decoded_json TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, first_ms INTEGER NOT NULL,
@@ -54,14 +54,29 @@ impl Db {
                  record_json TEXT NOT NULL, copies INTEGER NOT NULL DEFAULT 1,
                  UNIQUE (terminal, class, ptr, record_hex));",
         )?;
+        // `peer` (the TLS client certificate's subject) came later: add it to older files.
+        if conn.prepare("SELECT peer FROM sessions LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE sessions ADD COLUMN peer TEXT;")?;
+        }
         Ok(Self { conn })
     }
 
     /// Records a session change (login, logout, disconnected).
     pub fn session(&self, t: TerminalId, what: &str) -> rusqlite::Result<()> {
+        self.session_peer(t, what, None)
+    }
+
+    /// Records a session change with the subject of the concentrator's TLS certificate
+    /// (`None` over plain TCP).
+    pub fn session_peer(
+        &self,
+        t: TerminalId,
+        what: &str,
+        peer: Option<&str>,
+    ) -> rusqlite::Result<()> {
         self.conn.execute(
-            "INSERT INTO sessions (at_ms, terminal, what) VALUES (?1, ?2, ?3)",
-            params![now_ms(), t.to_string(), what],
+            "INSERT INTO sessions (at_ms, terminal, what, peer) VALUES (?1, ?2, ?3, ?4)",
+            params![now_ms(), t.to_string(), what, peer],
         )?;
         Ok(())
     }
@@ -154,6 +169,15 @@ impl Db {
             .conn
             .prepare("SELECT terminal, what FROM sessions ORDER BY rowid")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    /// Session records with the TLS peer: (terminal, what, certificate subject), oldest first.
+    pub fn session_peers(&self) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT terminal, what, peer FROM sessions ORDER BY rowid")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect()
     }
 }

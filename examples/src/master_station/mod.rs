@@ -4,6 +4,8 @@
 //! as decoded ERC records (`Db::events`, `MasterStation::events`) and then confirmed with
 //! AFN 00 F1 when they ask (CON); a report that could not be stored is not confirmed, so the
 //! concentrator sends it again.
+//! Plain TCP, or TLS requiring client certificates ([`MasterStation::start_tls`],
+//! [`crate::tls`]).
 
 mod command;
 mod conn;

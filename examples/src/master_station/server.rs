@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::command::{Command, TerminalId};
 use super::conn::{Link, serve};
 use super::db::Db;
+use crate::tls::TlsServer;
 
 /// Why a command got no reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub(crate) struct Shared {
     db: Option<Mutex<Db>>,
     /// Active report frames received.
     reports: Mutex<u64>,
+    /// TLS handshakes that failed (no or a wrong client certificate, not TLS, timeout).
+    tls_refused: AtomicU64,
 }
 
 impl Shared {
@@ -104,11 +108,24 @@ impl Shared {
     }
 
     pub(crate) fn db_session(&self, t: TerminalId, what: &str) {
+        self.db_session_peer(t, what, None);
+    }
+
+    /// A session change with the TLS peer's certificate subject.
+    pub(crate) fn db_session_peer(&self, t: TerminalId, what: &str, peer: Option<&str>) {
         if let Some(db) = &self.db
             && let Ok(db) = db.lock()
         {
-            let _ = db.session(t, what);
+            let _ = db.session_peer(t, what, peer);
         }
+    }
+
+    /// A connection whose TLS handshake failed: counted and reported on standard error
+    /// (there is no terminal address to store it under).
+    pub(crate) fn tls_refused(&self, from: Option<SocketAddr>, e: &std::io::Error) {
+        self.tls_refused.fetch_add(1, Ordering::Relaxed);
+        let from = from.map_or_else(|| "?".to_string(), |a| a.to_string());
+        eprintln!("master-station: TLS handshake with {from} failed: {e}");
     }
 }
 
@@ -123,18 +140,41 @@ impl MasterStation {
     /// Listens on `listen`; results go to `db` when given. `master` is this station's
     /// address (A3, 1–127).
     pub fn start(listen: SocketAddr, db: Option<Db>, master: u8) -> std::io::Result<Self> {
+        Self::start_with(listen, db, master, None)
+    }
+
+    /// As [`start`](Self::start), the concentrators connecting over TLS: each must present a
+    /// certificate signed by the CA of `tls` (mutual authentication); its subject is stored
+    /// with the session's login.
+    pub fn start_tls(
+        listen: SocketAddr,
+        db: Option<Db>,
+        master: u8,
+        tls: TlsServer,
+    ) -> std::io::Result<Self> {
+        Self::start_with(listen, db, master, Some(tls))
+    }
+
+    fn start_with(
+        listen: SocketAddr,
+        db: Option<Db>,
+        master: u8,
+        tls: Option<TlsServer>,
+    ) -> std::io::Result<Self> {
         let l = TcpListener::bind(listen)?;
         let addr = l.local_addr()?;
         let shared = Arc::new(Shared {
             terminals: Mutex::new(HashMap::new()),
             db: db.map(Mutex::new),
             reports: Mutex::new(0),
+            tls_refused: AtomicU64::new(0),
         });
         let s = shared.clone();
         std::thread::spawn(move || {
             for stream in l.incoming().flatten() {
                 let s = s.clone();
-                std::thread::spawn(move || serve(stream, &s));
+                let tls = tls.clone();
+                std::thread::spawn(move || serve(stream, &s, tls.as_ref()));
             }
         });
         Ok(Self {
@@ -147,6 +187,11 @@ impl MasterStation {
     /// The address it listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// TLS handshakes that failed since the start.
+    pub fn tls_refused(&self) -> u64 {
+        self.shared.tls_refused.load(Ordering::Relaxed)
     }
 
     /// This station's master address.
