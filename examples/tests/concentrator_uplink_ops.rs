@@ -2,7 +2,8 @@
 //! `MasterStation` (library) on 127.0.0.1:0, the `concentrator` daemon connecting out to it,
 //! and simulated DL/T 645 meters on a pty (the daemon's channel 1 = terminal port 1).
 //!
-//! A transparent forward (10 F1) of a DL/T 645 read returns the meter's reply bytes; an
+//! A transparent forward (10 F1) of a DL/T 645 read returns the meter's reply bytes (an
+//! empty frame when nobody answers); an
 //! archive entry downloaded for a new meter (04 F10) is read with 0C F129 and answered back by
 //! 0A F10, and both survive a daemon restart; a time set (05 F31) is what 0C F2 reads after
 //! it, also after the restart; 05 F49/F50 pause and resume the port; 0C F25 carries the
@@ -238,6 +239,34 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     assert_eq!(fr.port, 1);
     assert_eq!(fr.frame, &expected[..]);
     assert_eq!(heard_204(), 1);
+    // Nobody answers (no meter 205): after the 10 s the master asked for, an empty frame.
+    let silent = {
+        let mut f = vec![0xFE; 4];
+        f.extend(dlt645_frame(
+            [0x05, 0x02, 0, 0, 0, 0],
+            0x11,
+            &[0x33, 0x33, 0x34, 0x33],
+        ));
+        f
+    };
+    let asked = Instant::now();
+    let frames = ms
+        .request(
+            t,
+            &Command::Forward {
+                port: 1,
+                frame: silent,
+                pw: KEY,
+            },
+        )
+        .unwrap();
+    assert!(asked.elapsed() >= Duration::from_secs(10));
+    let reply = FrameRepr::parse_bytes(&frames[0]).unwrap();
+    let unit = reply.data_units().next().unwrap().unwrap();
+    let Some(Data::ForwardReply(fr)) = unit.data().unwrap() else {
+        panic!("{unit:?}")
+    };
+    assert_eq!((fr.port, fr.frame), (1, &[][..]));
     // A port with no channel behind it: denied.
     let none = ms
         .request(
