@@ -11,9 +11,10 @@ use crate::event::{CommandId, Event, EventKind, Origin, Outcome};
 use crate::store::Store;
 use crate::time::{DateTime, Duration, Instant, WallClock};
 
-/// The longest frame [`Concentrator::forward`] sends or returns: an M-Bus long frame
-/// (4 + 255 + 2 bytes, EN 13757-2); a DL/T 645 frame with its wake-up bytes is 216.
-pub const MAX_FORWARD: usize = 261;
+/// The longest frame [`Concentrator::forward`] sends or returns: the longest DL/T 645 frame
+/// the scanner takes (12 + 255 bytes, L being one byte) behind four wake-up bytes (notes
+/// §1.1); an M-Bus long frame (4 + 255 + 2 bytes, EN 13757-2) is shorter.
+pub const MAX_FORWARD: usize = 4 + dlt645::MAX_FRAME_LEN;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SlotState {
@@ -180,8 +181,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             return false;
         }
         slot.bytes.clear();
-        // The frame fits: the receive buffer holds at most RX_CAP bytes and the scanner
-        // only finds frames of the channel's protocol, none longer than MAX_FORWARD.
+        // The scanner only finds frames of the channel's protocol, none longer than
+        // MAX_FORWARD; should one not fit, it is reported as no answer, never cut short.
         let complete = slot.bytes.extend_from_slice(frame).is_ok();
         if !complete {
             slot.bytes.clear();

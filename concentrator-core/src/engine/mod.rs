@@ -527,7 +527,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         self.counters
     }
 
-    /// The archive number of the meter channel `channel` has a transaction with, if any.
+    /// The archive number of the meter channel `channel` has a transaction with, if any (0
+    /// for a time broadcast or a transparent forward).
     /// (At most one transaction per channel exists at any time, by construction.)
     pub fn in_flight(&self, channel: ChannelId) -> Option<u16> {
         let ch = self.channels.get(usize::from(channel.0))?.as_ref()?;
