@@ -441,6 +441,28 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     assert!(log_now.contains("clock set to 2025-06-15 12:34:56 by master-station"));
     assert!(log_now.contains("uplink: Denied"), "{log_now}");
 
+    // The audit table holds what the master had run, and nothing a wrong PW asked for.
+    let db = rusqlite::Connection::open(dir.0.join("c.db")).unwrap();
+    let audited = |what: &str| -> i64 {
+        db.query_row(
+            "SELECT count(*) FROM audit WHERE who = 'master-station' AND what LIKE ?1",
+            [format!("{what}%")],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(audited("SetClock("), 1);
+    // Port 9 is beyond the channel table: refused before it reaches the engine.
+    assert_eq!(audited("Pause {"), 2, "pause, resume");
+    assert_eq!(audited("SetArchive { serial: 5,"), 1);
+    // Port 5 is refused by the engine (no channel 5), after the audit line.
+    assert_eq!(
+        audited("Forward {"),
+        3,
+        "read of 204, the silent one, port 5"
+    );
+    drop(db);
+
     // ---- restart: the downloaded archive and the clock are still there ----
     drop(daemon);
     let restarted = SystemTime::now();
