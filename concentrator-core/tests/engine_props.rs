@@ -31,3 +31,11 @@ fn a_forward_and_a_paused_round_in_the_drive_end_properly() {
     assert_eq!(r.accepted, 2, "the forward and the read");
     assert!(r.transmits >= 3);
 }
+
+#[test]
+fn a_forward_on_the_silent_carrier_module_ends_as_no_answer() {
+    // A read of meter 1 on channel 0, then its request forwarded on the carrier channel (3),
+    // whose module never answers: start-up fails and the forward ends without a reply.
+    let r = drive::drive(&[2, 1, 0, 9, 3, 2]);
+    assert_eq!(r.accepted, 2, "the read and the forward");
+}

@@ -10,7 +10,7 @@ use concentrator_core::{
     EventKind, Instant, Item, LineSettings, MAX_FORWARD, MAX_TRANSMIT, MemStore, Meter,
     MeterAddress, OffsetClock, Origin, Outcome, Protocol, ReadSet, Schedule, Task,
 };
-use sim::{Sim, epoch, rs485_bus};
+use sim::{Sim, carrier_bus, epoch, rs485_bus};
 
 /// Vector V04 (shared/vectors/dlt645/frames.tsv): read DI 00010000 of meter 000000000161.
 const V04: [u8; 20] = [
@@ -309,4 +309,91 @@ fn pausing_mid_round_lets_the_transaction_in_flight_finish() {
     assert!(round_within(&mut sim, 60_000));
     // The round went on where it was: meters 2 and 3, not meter 1 again.
     assert_eq!(sim.exchanges.len(), 6);
+}
+
+/// A DL/T 645-2007 read of DI 00010000 at `address` (wire order), as vector V04 is built.
+fn read_energy(address: [u8; 6]) -> Vec<u8> {
+    let mut f = vec![0x68];
+    f.extend(address);
+    f.extend([0x68, 0x11, 0x04, 0x33, 0x33, 0x34, 0x33]);
+    let cs = f.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    f.extend([cs, 0x16]);
+    f
+}
+
+/// The forward results of a simulation so far.
+fn forward_results(sim: &Sim) -> Vec<EventKind> {
+    sim.events
+        .iter()
+        .map(|e| e.1.kind)
+        .filter(|k| matches!(k, EventKind::ForwardResult { .. }))
+        .collect()
+}
+
+#[test]
+fn forward_through_the_carrier_module_reads_the_meter_at_the_frames_address() {
+    let mut sim = Sim::new(6, epoch(), vec![carrier_bus(500, 3, 0)]);
+    let t = Duration::millis(10_000);
+    // Not a DL/T 645 frame: the module could not be told where it goes.
+    assert_eq!(
+        sim.engine
+            .forward(ChannelId(0), &[1, 2, 3], None, t, Origin::Master),
+        Err(CommandError::Unsupported)
+    );
+    // Meter 000000000501, with wake-up bytes before the frame as a master may send them.
+    let mut frame = vec![0xFE, 0xFE];
+    frame.extend(read_energy([0x01, 0x05, 0, 0, 0, 0]));
+    let id = sim
+        .engine
+        .forward(ChannelId(0), &frame, None, t, Origin::Master)
+        .unwrap();
+    assert!(sim.run_until(60_000, |s| !forward_results(s).is_empty()));
+    let results = forward_results(&sim);
+    let [
+        EventKind::ForwardResult {
+            id: done,
+            outcome: Outcome::Done,
+            len,
+            ..
+        },
+    ] = results[..]
+    else {
+        panic!("{results:?}")
+    };
+    assert_eq!(done, id);
+    // Meter 501 holds 10000.37 kWh (XXXXXX.XX BCD, low byte first, + 33H); the module's
+    // AFN 13 F1 reply carries it (the simulated meter's two wake-up bytes dropped).
+    let mut expected = vec![
+        0x68, 0x01, 0x05, 0, 0, 0, 0, 0x68, 0x91, 0x08, 0x33, 0x33, 0x34, 0x33, 0x6A, 0x33, 0x33,
+        0x34,
+    ];
+    let cs = expected.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    expected.extend([cs, 0x16]);
+    assert_eq!(usize::from(len), expected.len());
+    assert_eq!(sim.engine.forward_reply(id), Some(&expected[..]));
+
+    // Nobody at 000000000599: the module answers an empty frame, which is no answer.
+    let id = sim
+        .engine
+        .forward(
+            ChannelId(0),
+            &read_energy([0x99, 0x05, 0, 0, 0, 0]),
+            None,
+            t,
+            Origin::Master,
+        )
+        .unwrap();
+    let end = sim.now.ticks() + 60_000;
+    assert!(sim.run_until(end, |s| forward_results(s).len() == 2));
+    assert_eq!(
+        forward_results(&sim)[1],
+        EventKind::ForwardResult {
+            id,
+            channel: ChannelId(0),
+            origin: Origin::Master,
+            outcome: Outcome::NoAnswer,
+            len: 0,
+        }
+    );
+    assert_eq!(sim.engine.forward_reply(id), Some(&[][..]));
 }

@@ -4,7 +4,10 @@
 
 use core::ops::Range;
 
-use super::{Concentrator, Job, add_ms, drain_front};
+use qgdw1376_2::Address as PlcAddress;
+use qgdw1376_2::unit::protocol::Protocol as PlcProtocol;
+
+use super::{Concentrator, Job, TxnState, add_ms, drain_front};
 use crate::channel::{ChannelId, ChannelKind};
 use crate::engine::CommandError;
 use crate::event::{CommandId, Event, EventKind, Origin, Outcome};
@@ -57,6 +60,36 @@ impl ForwardSlot {
     }
 }
 
+/// The DL/T 645 frame inside `bytes` (wake-up bytes before it skipped), checked: its
+/// position, meter address and the module protocol to read it with (a function code of
+/// 0x11 and up is DL/T 645-2007, below is 1997; notes §1.4). `None` when `bytes` is not one
+/// DL/T 645 frame.
+fn dlt645_target(bytes: &[u8]) -> Option<(usize, [u8; 6], bool)> {
+    let start = bytes.iter().position(|b| *b != dlt645::WAKE_UP)?;
+    let f = dlt645::Frame::new_checked(bytes.get(start..)?).ok()?;
+    let v2007 = f.control().0 & 0x1F >= 0x11 || f.control().0 & 0x1F == 0x08;
+    Some((start, f.address().0, v2007))
+}
+
+/// `frame` without the wake-up bytes before it.
+fn without_wake_up(frame: &[u8]) -> &[u8] {
+    let n = frame.iter().take_while(|b| **b == dlt645::WAKE_UP).count();
+    frame.get(n..).unwrap_or_default()
+}
+
+/// Puts `frame` into the slot as its reply; `false` (and no reply) when it does not fit. The
+/// scanner only finds frames of the channel's protocol, none longer than [`MAX_FORWARD`];
+/// should one not fit, it is reported as no answer, never cut short.
+fn take_reply(slot: &mut ForwardSlot, frame: &[u8]) -> bool {
+    slot.bytes.clear();
+    let complete = slot.bytes.extend_from_slice(frame).is_ok();
+    if !complete {
+        slot.bytes.clear();
+    }
+    slot.state = SlotState::Ended;
+    complete
+}
+
 impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     /// Sends `frame` as it is on `channel` (at `baud`, or the channel's) and returns the first
     /// complete frame of the channel's protocol that comes back within `timeout` of the
@@ -66,11 +99,15 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     /// once (the master decides whether to send it again; a resent control frame could act
     /// twice).
     ///
+    /// On the carrier channel the frame must be one DL/T 645 frame: the module reads it at
+    /// the frame's address (AFN 13 F1, protocol 2007 or 1997 by the function code, `baud`
+    /// not used) and the meter's reply frame comes back without wake-up bytes; an empty
+    /// module reply (the meter did not answer) is no answer.
+    ///
     /// Exactly one [`EventKind::ForwardResult`] follows: [`Outcome::Done`] with the reply's
     /// length, or [`Outcome::NoAnswer`] with length 0 when nothing complete came back. The
     /// reply is read with [`forward_reply`](Self::forward_reply). One forward per channel
-    /// at a time; carrier channels refuse (the module needs the meter's address, which a
-    /// transparent frame does not give it).
+    /// at a time.
     pub fn forward(
         &mut self,
         channel: ChannelId,
@@ -84,11 +121,11 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             .get(usize::from(channel.0))
             .and_then(Option::as_ref)
             .ok_or(CommandError::UnknownChannel(channel))?;
-        if ch.cfg.kind == ChannelKind::Carrier {
-            return Err(CommandError::Unsupported);
-        }
         if frame.is_empty() || frame.len() > MAX_FORWARD {
             return Err(CommandError::FrameLength(frame.len()));
+        }
+        if ch.cfg.kind == ChannelKind::Carrier && dlt645_target(frame).is_none() {
+            return Err(CommandError::Unsupported);
         }
         if ch.forward.as_ref().is_some_and(ForwardSlot::busy) {
             return Err(CommandError::ForwardBusy(channel));
@@ -180,14 +217,22 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             self.counters.ignored_frames += 1;
             return false;
         }
-        slot.bytes.clear();
-        // The scanner only finds frames of the channel's protocol, none longer than
-        // MAX_FORWARD; should one not fit, it is reported as no answer, never cut short.
-        let complete = slot.bytes.extend_from_slice(frame).is_ok();
-        if !complete {
-            slot.bytes.clear();
-        }
-        slot.state = SlotState::Ended;
+        let complete = take_reply(slot, frame);
+        self.reply_taken(ci, cmd, complete, now);
+        true
+    }
+
+    /// Reports forward `cmd` on channel `ci` ended: the reply is in its slot (`complete`),
+    /// or there is none.
+    fn reply_taken(&mut self, ci: usize, cmd: CommandId, complete: bool, now: Instant) {
+        let Some(slot) = self
+            .channels
+            .get(ci)
+            .and_then(Option::as_ref)
+            .and_then(|ch| ch.forward.as_ref())
+        else {
+            return;
+        };
         let (origin, len) = (slot.origin, slot.bytes.len());
         self.end_txn(ci, now);
         let at = self.clock.now(now);
@@ -205,7 +250,83 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 len: u16::try_from(len).unwrap_or(u16::MAX),
             },
         });
-        true
+    }
+
+    /// The carrier channel's transaction is forward `cmd`: hands its frame to the module (AFN
+    /// 13 F1 at the frame's address) and returns the module frame to send.
+    pub(super) fn carrier_forward(
+        &mut self,
+        ci: usize,
+        cmd: CommandId,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        let ch = self.channels.get_mut(ci)?.as_mut()?;
+        let mut txn = ch.txn?;
+        let slot = ch.forward.as_mut().filter(|f| f.id == cmd)?;
+        let mut frame = [0u8; MAX_FORWARD];
+        let len = slot.bytes.len();
+        frame.get_mut(..len)?.copy_from_slice(&slot.bytes);
+        slot.state = SlotState::Sent;
+        let timeout = slot.timeout;
+        txn.tries = 1;
+        // The master's wait; the module reports its own timeout as a failed read first when
+        // it is shorter.
+        txn.state = TxnState::Waiting {
+            deadline: add_ms(now, timeout),
+        };
+        ch.txn = Some(txn);
+        let target = frame.get(..len).and_then(dlt645_target);
+        let read = target.and_then(|(start, address, v2007)| {
+            let protocol = if v2007 {
+                PlcProtocol::Dlt645_2007
+            } else {
+                PlcProtocol::Dlt645_1997
+            };
+            let f = frame.get(start..len)?;
+            let c = self.carrier.as_mut()?;
+            c.session
+                .as_mut()?
+                .read(PlcAddress(address), protocol, f, now)
+                .ok()
+        });
+        let Some(id) = read else {
+            self.try_failed(ci, now);
+            return None;
+        };
+        self.counters.requests += 1;
+        let c = self.carrier.as_mut()?;
+        c.read = Some(id);
+        let len = c.session.as_mut()?.poll_transmit(buf);
+        self.refresh_timer(ci, now);
+        len
+    }
+
+    /// The module's reply to the carrier channel's forward `cmd` (an empty frame: the meter
+    /// did not answer the module, notes §1.10).
+    pub(super) fn carrier_forward_reply(
+        &mut self,
+        ci: usize,
+        cmd: CommandId,
+        frame: &[u8],
+        now: Instant,
+    ) {
+        let Some(slot) = self
+            .channels
+            .get_mut(ci)
+            .and_then(Option::as_mut)
+            .and_then(|ch| ch.forward.as_mut())
+            .filter(|f| f.id == cmd)
+        else {
+            return;
+        };
+        let reply = without_wake_up(frame);
+        let complete = !reply.is_empty() && take_reply(slot, reply);
+        if !complete {
+            slot.bytes.clear();
+            slot.state = SlotState::Ended;
+        }
+        self.reply_taken(ci, cmd, complete, now);
     }
 
     /// Forward `cmd` on channel `ci` got no complete reply in time (or could not be sent).

@@ -255,8 +255,11 @@ pub(crate) fn drive(data: &[u8]) -> Report {
                 // A transparent forward: arbitrary bytes, or a request the engine sent.
                 let c = arg % (CHANNELS + 1);
                 let len = usize::from(next().unwrap_or(0));
+                // (On the carrier channel, 3, a DL/T 645 request from channel 0: the module
+                // is asked to read at its address.)
+                let from = if c == 3 { 0 } else { c % CHANNELS };
                 let frame: Vec<u8> = if len % 2 == 0 {
-                    d.last_tx[usize::from(c % CHANNELS)].clone()
+                    d.last_tx[usize::from(from)].clone()
                 } else {
                     (0..len).filter_map(|_| next()).collect()
                 };

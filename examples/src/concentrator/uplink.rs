@@ -21,8 +21,9 @@
 //! - 0A F10: the stored entries of the serials asked for (denied when none is known);
 //! - 10 F1: the frame sent as is on the port's channel (`Concentrator::forward`: ahead of
 //!   scheduled work, one transaction per bus, baud from the control byte, wait from the
-//!   frame timeout byte) and the meter's reply frame answered; an empty frame when nothing
-//!   came back (length 0 = no answer, as the 1376.2 AFN 13 F1 reply, notes §1.10).
+//!   frame timeout byte; on the carrier channel a DL/T 645 frame read by the module at its
+//!   address) and the meter's reply frame answered; an empty frame when nothing came back
+//!   (length 0 = no answer, as the 1376.2 AFN 13 F1 reply, notes §1.10).
 //!
 //! Terminal port `p` is the daemon's channel `p` (as `meter_of_entry` places a downloaded
 //! meter). The session has already checked the address, repeats and the PW field (AFNs 04,
