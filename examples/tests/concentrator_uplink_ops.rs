@@ -342,6 +342,24 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
         .unwrap();
     assert_eq!(afn_fn(&q6), DENIED);
 
+    // The same serial moved to point 4: point 2 is gone, point 4 reads meter 202.
+    let moved = MeterEntry { point: 4, ..entry };
+    let set4 = Command::ArchiveSet {
+        entries: vec![moved],
+        pw: KEY,
+    };
+    assert_eq!(afn_fn(&ms.request(t, &set4).unwrap()), DONE);
+    assert_eq!(afn_fn(&ms.request(t, &read_p2).unwrap()), DENIED);
+    let read_p4 = Command::ReadNow {
+        pn: 4,
+        fn_number: 129,
+    };
+    let frames = ms.request(t, &read_p4).unwrap();
+    assert_eq!(f129_total(&frames), (Some(54_321_000), Some(-4)));
+    // And back to point 2 for the rest.
+    assert_eq!(afn_fn(&ms.request(t, &set(KEY)).unwrap()), DONE);
+    assert_eq!(afn_fn(&ms.request(t, &read_p4).unwrap()), DENIED);
+
     // ---- 0C F25 of meter 203: the simulator's instantaneous values, exactly ----
     let frames = ms
         .request(
@@ -454,7 +472,11 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     assert_eq!(audited("SetClock("), 1);
     // Port 9 is beyond the channel table: refused before it reaches the engine.
     assert_eq!(audited("Pause {"), 2, "pause, resume");
-    assert_eq!(audited("SetArchive { serial: 5,"), 1);
+    assert_eq!(
+        audited("SetArchive { serial: 5,"),
+        3,
+        "point 2, point 4, point 2 again"
+    );
     // Port 5 is refused by the engine (no channel 5), after the audit line.
     assert_eq!(
         audited("Forward {"),

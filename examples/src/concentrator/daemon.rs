@@ -741,6 +741,22 @@ impl Runner {
                 meter,
                 entry,
             } => {
+                // The serial held another point before: that point's meter goes (the store keeps
+                // one entry per serial, so after a restart it would be gone anyway).
+                let moved = self
+                    .engine
+                    .store()
+                    .archive()
+                    .ok()
+                    .and_then(|rows| rows.into_iter().find(|r| r.serial == serial))
+                    .map(|r| r.point)
+                    .filter(|p| *p != point);
+                // Removed first (the meter may keep its address on the same bus), put back if
+                // the new entry is refused.
+                let old = moved.and_then(|p| self.engine.meter(p).copied());
+                if let Some(m) = old {
+                    let _ = self.engine.remove_meter(m.archive_no);
+                }
                 let changed = match meter {
                     Some(m) => put_meter(&mut self.engine, m).map_err(|e| e.to_string()),
                     None => match self.engine.remove_meter(point) {
@@ -759,6 +775,9 @@ impl Runner {
                         let _ = reply.send(final_answer(json!({"ok": true})));
                     }
                     Err(e) => {
+                        if let Some(m) = old {
+                            let _ = put_meter(&mut self.engine, m);
+                        }
                         (self.log)(&format!(
                             "archive entry {serial} (point {point}) refused: {e}"
                         ));
