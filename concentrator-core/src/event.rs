@@ -139,6 +139,22 @@ pub enum EventKind {
         /// How it ended.
         outcome: Outcome,
     },
+    /// The one result of a transparent forward
+    /// ([`Concentrator::forward`](crate::Concentrator::forward)); the reply frame is read with
+    /// [`Concentrator::forward_reply`](crate::Concentrator::forward_reply). The event holds
+    /// only its length: events are small `Copy` values queued and stored by the hundred.
+    ForwardResult {
+        /// The command.
+        id: CommandId,
+        /// The channel it went out on.
+        channel: ChannelId,
+        /// Who asked (audit: a forwarded frame may be a control command).
+        origin: Origin,
+        /// [`Outcome::Done`] with a reply, [`Outcome::NoAnswer`] without.
+        outcome: Outcome,
+        /// The reply's length in bytes (0 without a reply).
+        len: u16,
+    },
     /// A round ended on a channel (`channel` is `Some`) or on all channels (`None`, sent once
     /// the last channel finished that round).
     RoundStats {
@@ -175,7 +191,7 @@ impl Event {
             | EventKind::Alarm(Alarm::MeterOffline { meter, .. })
             | EventKind::Alarm(Alarm::ClockDrift { meter, .. })
             | EventKind::Alarm(Alarm::SwitchFailed { meter, .. }) => Some(meter),
-            EventKind::RoundStats { .. } => None,
+            EventKind::RoundStats { .. } | EventKind::ForwardResult { .. } => None,
         }
     }
 }

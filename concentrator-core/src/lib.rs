@@ -18,7 +18,7 @@ mod value;
 
 pub use archive::{Archive, ArchiveError, ControlAuth, Meter, MeterAddress};
 pub use channel::{ChannelConfig, ChannelId, ChannelKind, LineSettings};
-pub use engine::{ChannelError, CommandError, Concentrator, Counters, Transmit};
+pub use engine::{ChannelError, CommandError, Concentrator, Counters, MAX_FORWARD, Transmit};
 pub use event::{Alarm, CommandId, Event, EventKind, Origin, Outcome, Reading, SwitchAction, Task};
 pub use item::{Item, Phase, Protocol, ReadSet};
 pub use mapping::MAX_TRANSMIT;

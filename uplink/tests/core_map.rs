@@ -12,7 +12,7 @@ use qgdw1376_1::core_map::{
     Command, MapError, archive_entry, decimal_to_quantity, erc, meter_of_entry, plan,
 };
 use qgdw1376_1::unit::{
-    Erc, Events, ForwardActive, MeterEntry, MeterProtocol, Records, Values, emit_group,
+    Erc, Events, ForwardActive, List, MeterEntry, MeterProtocol, Records, Values, emit_group,
 };
 use qgdw1376_1::value::{A14, Date, Month, Unit};
 use qgdw1376_1::{Address, Afn, Da, Data, Dt, FrameRepr, Seq};
@@ -304,6 +304,86 @@ fn archive_query_u07_and_entries_both_ways() {
         ..entry
     };
     assert_eq!(meter_of_entry(&none), None);
+}
+
+#[test]
+fn port_pause_resume_and_downloaded_entries_map_to_commands() {
+    // 05 F49 / F50 on p0 name the terminal port in their one data byte.
+    let pause = planned(&request(Afn::Control, 0, 49, &[Data::Port(2)])).unwrap();
+    assert_eq!(
+        pause,
+        [(
+            0,
+            49,
+            Command::Port {
+                port: 2,
+                pause: true
+            }
+        )]
+    );
+    let resume = planned(&request(Afn::Control, 0, 50, &[Data::Port(31)])).unwrap();
+    assert_eq!(
+        resume,
+        [(
+            0,
+            50,
+            Command::Port {
+                port: 31,
+                pause: false
+            }
+        )]
+    );
+    // 04 F10: each entry is planned with its core meter and the entry itself, as received.
+    let entry = MeterEntry {
+        serial: 7,
+        point: 9,
+        port: 1,
+        baud: 3,
+        protocol: MeterProtocol::Dlt645_2007,
+        address: [0x02, 0x02, 0, 0, 0, 0],
+        password: [0x11, 0x22, 0x33, 0, 0, 0],
+        tariffs: 4,
+        digits: 0b1001,
+        collector: [0; 6],
+        class: 0x21,
+    };
+    let ac = MeterEntry {
+        serial: 8,
+        point: 10,
+        protocol: MeterProtocol::AcSampling,
+        ..entry
+    };
+    let entries = [entry, ac];
+    let set = planned(&request(
+        Afn::SetParameters,
+        0,
+        10,
+        &[Data::Archive(List::Items(&entries))],
+    ))
+    .unwrap();
+    assert_eq!(set.len(), 2);
+    let (
+        0,
+        10,
+        Command::SetArchive {
+            serial: 7,
+            point: 9,
+            meter: Some(m),
+            entry: e,
+        },
+    ) = set[0]
+    else {
+        panic!("{set:?}")
+    };
+    assert_eq!(
+        (m.archive_no, m.channel, m.baud),
+        (9, ChannelId(1), Some(2400))
+    );
+    assert_eq!(e, entry);
+    assert!(matches!(
+        set[1],
+        (0, 10, Command::SetArchive { serial: 8, point: 10, meter: None, entry: e }) if e == ac
+    ));
 }
 
 #[test]

@@ -226,6 +226,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         else {
             return;
         };
+        if let (Job::Forward { cmd }, TxnState::Waiting { .. }) = (txn.job, txn.state) {
+            self.carrier_forward_reply(ci, cmd, frame, now);
+            return;
+        }
         let (Job::Meter { meter, work, .. }, TxnState::Waiting { .. }) = (txn.job, txn.state)
         else {
             return;
@@ -280,6 +284,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         let ch = self.channels.get_mut(ci)?.as_mut()?;
         let line = ch.cfg.line;
         let mut txn = ch.txn?;
+        if let Job::Forward { cmd } = txn.job {
+            let len = self.carrier_forward(ci, cmd, now, buf)?;
+            return Some(Transmit { channel, len, baud });
+        }
         let Job::Meter { meter, work, .. } = txn.job else {
             // The daily time broadcast goes to every node through the module (AFN 05 F3);
             // the channel is held until the module has finished broadcasting. A module that

@@ -21,7 +21,11 @@ use qgdw1376_2::session::{Config as SessionConfig, ReadId, Session};
 use crate::item::Protocol;
 
 mod carrier;
+mod forward;
 mod round;
+
+use forward::ForwardSlot;
+pub use forward::MAX_FORWARD;
 
 use round::task_index;
 
@@ -89,6 +93,15 @@ pub enum CommandError {
     /// The archive has no password and operator code for this meter.
     #[error("meter {0} has no control password in the archive")]
     NoControlAuth(u16),
+    /// The channel is not configured.
+    #[error("channel {} is not configured", .0.0)]
+    UnknownChannel(ChannelId),
+    /// A transparent forward is already waiting or in flight on this channel.
+    #[error("a forward is already queued on channel {}", .0.0)]
+    ForwardBusy(ChannelId),
+    /// The frame to forward is empty or longer than [`MAX_FORWARD`] bytes.
+    #[error("frame of {0} bytes cannot be forwarded (1..=MAX_FORWARD)")]
+    FrameLength(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +121,16 @@ enum Work {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Job {
-    Meter { slot: u16, meter: Meter, work: Work },
+    Meter {
+        slot: u16,
+        meter: Meter,
+        work: Work,
+    },
     BroadcastTime,
+    /// A transparent forward: the frame and the reply live in the channel's forward slot.
+    Forward {
+        cmd: CommandId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +221,10 @@ struct ChannelState {
     guard_until: u64,
     /// A round transaction waiting out its back-off while a command runs; resumed after.
     suspended: Option<Txn>,
+    /// The transparent forward of this channel: its frame, then its reply.
+    forward: Option<ForwardSlot>,
+    /// Scheduled reading paused (1376.1 AFN 05 F49): no round transaction starts.
+    paused: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -418,6 +443,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 pending: Deque::new(),
                 guard_until: 0,
                 suspended: None,
+                forward: None,
+                paused: false,
             });
         }
         Ok(())
@@ -503,13 +530,14 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         self.counters
     }
 
-    /// The archive number of the meter channel `channel` has a transaction with, if any.
+    /// The archive number of the meter channel `channel` has a transaction with, if any (0
+    /// for a time broadcast or a transparent forward).
     /// (At most one transaction per channel exists at any time, by construction.)
     pub fn in_flight(&self, channel: ChannelId) -> Option<u16> {
         let ch = self.channels.get(usize::from(channel.0))?.as_ref()?;
         match ch.txn?.job {
             Job::Meter { meter, .. } => Some(meter.archive_no),
-            Job::BroadcastTime => Some(0),
+            Job::BroadcastTime | Job::Forward { .. } => Some(0),
         }
     }
 
@@ -733,7 +761,12 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         };
         ch.rx.clear();
         let line = ch.cfg.line;
-        if txn.tries < line.tries {
+        if let Job::Forward { cmd } = txn.job {
+            // A forward is tried once: the master decides whether to send it again.
+            ch.txn = None;
+            ch.guard_until = add_ms(now, line.guard);
+            self.forward_failed(ci, cmd, now);
+        } else if txn.tries < line.tries {
             // Back-off doubles per retry; the receive side is flushed meanwhile.
             let shift = u32::from(txn.tries.saturating_sub(1)).min(8);
             let wait = line.backoff.ticks().saturating_mul(1 << shift);
@@ -820,6 +853,13 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 line.baud,
                 true,
             ),
+            Job::Forward { .. } => {
+                let (len, baud) = match ch.forward.as_mut() {
+                    Some(f) => f.start(buf, line.baud),
+                    None => (None, line.baud),
+                };
+                (len, baud, false)
+            }
             Job::Meter { meter, work, .. } => {
                 if matches!(work, Work::SetClock) && txn.set_to.is_none() {
                     txn.set_to = Some(wall);
@@ -846,13 +886,17 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if txn.tries > 1 {
             self.counters.retries += 1;
         }
+        let response_timeout = match (txn.job, ch.forward.as_ref()) {
+            (Job::Forward { .. }, Some(f)) => f.timeout,
+            _ => line.response_timeout,
+        };
         txn.state = if broadcast {
             TxnState::Broadcasting {
                 until: add_ms(now, wire),
             }
         } else {
             TxnState::Waiting {
-                deadline: add_ms(now, wire).saturating_add(line.response_timeout.ticks()),
+                deadline: add_ms(now, wire).saturating_add(response_timeout.ticks()),
             }
         };
         ch.rx.clear();
@@ -957,6 +1001,12 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     return;
                 }
                 FrameScan::Frame { start, end } => {
+                    if let Job::Forward { cmd } = txn.job {
+                        if self.forward_frame(ci, cmd, start..end, now) {
+                            return;
+                        }
+                        continue;
+                    }
                     let Job::Meter { meter, work, .. } = txn.job else {
                         drain_front(&mut ch.rx, end.max(1));
                         continue;
@@ -1122,6 +1172,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     }
 
     fn job_failed(&mut self, ci: usize, txn: Txn, now: Instant) {
+        if let Job::Forward { cmd } = txn.job {
+            self.forward_failed(ci, cmd, now);
+            return;
+        }
         let at = self.clock.now(now);
         let Job::Meter { slot, meter, work } = txn.job else {
             return;
@@ -1162,6 +1216,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     }
 
     fn finish_command(&mut self, job: &Job, outcome: Outcome, at: DateTime) {
+        if let Job::Forward { cmd } = *job {
+            self.forward_ended(cmd, outcome, at);
+            return;
+        }
         let Job::Meter { meter, work, .. } = *job else {
             return;
         };

@@ -47,6 +47,11 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if let Some(job) = ch.commands.pop_front() {
             return Some((job, false));
         }
+        if ch.paused {
+            // AFN 05 F49: a paused channel starts no scheduled transaction; its round (and
+            // the rounds coming due) wait where they are until it is resumed.
+            return None;
+        }
         loop {
             let ch = self.channels.get_mut(ci)?.as_mut()?;
             if ch.round.is_none() {

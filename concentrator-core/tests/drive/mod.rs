@@ -110,13 +110,20 @@ impl Driver {
         }
         while let Some(ev) = self.engine.poll_event() {
             self.report.events += 1;
-            if let EventKind::CommandResult { id, .. } = ev.kind {
+            if let EventKind::CommandResult { id, .. } | EventKind::ForwardResult { id, .. } =
+                ev.kind
+            {
                 let n = self
                     .accepted
                     .get_mut(&id)
                     .unwrap_or_else(|| panic!("result for unknown command {id:?}"));
                 *n += 1;
                 assert_eq!(*n, 1, "second result for {id:?}");
+            }
+            if let EventKind::ForwardResult { id, len, .. } = ev.kind {
+                // The reply is there, as long as announced, until the next forward.
+                let reply = self.engine.forward_reply(id).expect("forward reply");
+                assert_eq!(reply.len(), usize::from(len));
             }
             if let EventKind::Reading(r) = ev.kind {
                 // No data is never a number.
@@ -179,7 +186,7 @@ pub(crate) fn drive(data: &[u8]) -> Report {
     while let Some(op) = next() {
         let arg = next().unwrap_or(0);
         let now = Instant::from_ticks(d.now);
-        match op % 9 {
+        match op % 11 {
             0 => {
                 let len = usize::from(next().unwrap_or(0) % 64);
                 let bytes: Vec<u8> = (0..len).filter_map(|_| next()).collect();
@@ -244,6 +251,31 @@ pub(crate) fn drive(data: &[u8]) -> Report {
                 let echo = d.last_tx[c].clone();
                 d.engine.handle_received(ChannelId(c as u8), &echo, now);
             }
+            9 => {
+                // A transparent forward: arbitrary bytes, or a request the engine sent.
+                let c = arg % (CHANNELS + 1);
+                let len = usize::from(next().unwrap_or(0));
+                // (On the carrier channel, 3, a DL/T 645 request from channel 0: the module
+                // is asked to read at its address.)
+                let from = if c == 3 { 0 } else { c % CHANNELS };
+                let frame: Vec<u8> = if len % 2 == 0 {
+                    d.last_tx[usize::from(from)].clone()
+                } else {
+                    (0..len).filter_map(|_| next()).collect()
+                };
+                let timeout = concentrator_core::Duration::millis(u64::from(arg) * 10);
+                if let Ok(id) =
+                    d.engine
+                        .forward(ChannelId(c), &frame, None, timeout, Origin::Master)
+                {
+                    assert!(d.accepted.insert(id, 0).is_none());
+                }
+            }
+            10 => {
+                let _ = d
+                    .engine
+                    .set_paused(ChannelId(arg % (CHANNELS + 1)), arg & 0x10 != 0);
+            }
             _ => {
                 let mut m = meter(u16::from(arg % 8) + 1).unwrap();
                 m.reads = ReadSet::from_bits_truncate(u16::from(next().unwrap_or(0)) << 3);
@@ -254,6 +286,11 @@ pub(crate) fn drive(data: &[u8]) -> Report {
     }
     // Bounded drive to quiescence: with no more input every transaction times out, every
     // round ends, every command gets its result. More steps than this is a livelock.
+    // Resumed, every held round runs to its end.
+    for c in 0..CHANNELS {
+        d.engine.set_paused(ChannelId(c), false).unwrap();
+    }
+    d.drain();
     let mut steps = 0;
     while (0..CHANNELS).any(|c| d.engine.is_busy(ChannelId(c))) {
         steps += 1;

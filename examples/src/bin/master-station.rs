@@ -14,7 +14,8 @@
 //!   frozen-day AAAA:TTTT PN YYYY-MM-DD     AFN 0D F161
 //!   frozen-month AAAA:TTTT PN YYYY-MM      AFN 0D F177
 //!   events AAAA:TTTT important|general PM PN   AFN 0E F1/F2
-//!   forward AAAA:TTTT PORT HEX             AFN 10 F1
+//!   forward AAAA:TTTT PORT HEX PW          AFN 10 F1
+//!   pause | resume AAAA:TTTT PORT PW       AFN 05 F49/F50
 //!   trip | allow-close AAAA:TTTT PN PW     AFN 05 F1/F2 (PW: 32 hex digits)
 //!   time-set AAAA:TTTT YYYY-MM-DDTHH:MM:SS PW   AFN 05 F31
 //!   report-allow | report-forbid AAAA:TTTT PW   AFN 05 F29 / F37 (active event reporting)
@@ -182,6 +183,12 @@ fn command(words: &[&str]) -> Result<Command, String> {
         Some("forward") => Command::Forward {
             port: num(w(2), "PORT")?,
             frame: parse_hex(w(3).ok_or("missing frame")?).map_err(|e| format!("frame: {e}"))?,
+            pw: pw(w(4))?,
+        },
+        Some(c @ ("pause" | "resume")) => Command::PortControl {
+            port: num(w(2), "PORT")?,
+            pause: c == "pause",
+            pw: pw(w(3))?,
         },
         Some("trip") => Command::Trip {
             pn: num(w(2), "PN")?,

@@ -5,13 +5,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration as StdDuration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use concentrator_core::{
-    ChannelConfig, ChannelKind, CommandId, Concentrator, DateTime, Event, EventKind, Instant, Item,
-    MAX_TRANSMIT, Origin, SwitchAction, Task, WallClock,
+    ChannelConfig, ChannelId, ChannelKind, CommandId, Concentrator, DateTime, Event, EventKind,
+    Instant, Item, MAX_TRANSMIT, Meter, Origin, Outcome, SwitchAction, Task, WallClock,
 };
 use rs485_link::SerialUart;
 use serde_json::{Value as Json, json};
@@ -29,11 +31,14 @@ pub const METERS: usize = 1024;
 pub type Engine = Concentrator<SqliteStore, SystemClock, METERS>;
 
 /// Calendar time from the system clock, for the monotonic instant the engine asks about: UTC
-/// plus the installation's offset (`[clock] utc_offset_min`; DL/T 645 meters keep local time).
-#[derive(Debug, Clone, Copy)]
+/// plus the installation's offset (`[clock] utc_offset_min`; DL/T 645 meters keep local time),
+/// plus the adjustment the master's time set (1376.1 AFN 05 F31) made, shared with the daemon
+/// and kept in the store (`clock_adjust_s`).
+#[derive(Debug, Clone)]
 pub struct SystemClock {
     origin: StdInstant,
     offset_s: i64,
+    adjust_s: Arc<AtomicI64>,
 }
 
 impl SystemClock {
@@ -54,8 +59,11 @@ impl WallClock for SystemClock {
     fn now(&self, now: Instant) -> DateTime {
         let behind =
             i64::try_from(self.mono().ticks().saturating_sub(now.ticks()) / 1000).unwrap_or(0);
-        DateTime::from_seconds_since_2000(system_secs_since_2000() + self.offset_s - behind)
-            .unwrap_or(DateTime::MIN)
+        let adjust = self.adjust_s.load(Ordering::Relaxed);
+        DateTime::from_seconds_since_2000(
+            system_secs_since_2000() + self.offset_s + adjust - behind,
+        )
+        .unwrap_or(DateTime::MIN)
     }
 }
 
@@ -84,6 +92,48 @@ pub enum Request {
     Export {
         /// One meter, or all.
         meter: Option<u16>,
+    },
+    /// The concentrator's calendar time (the engine's wall clock).
+    Now,
+    /// Set the concentrator's calendar time (kept as an adjustment over the system clock, in
+    /// the store, so it survives a restart).
+    SetClock(DateTime),
+    /// Send a frame as it is on a channel and answer the first frame back (`"reply"`, hex;
+    /// empty when nothing came).
+    Forward {
+        /// Channel.
+        channel: ChannelId,
+        /// The bytes.
+        frame: Vec<u8>,
+        /// Baud rate to send at (the channel's when `None`).
+        baud: Option<u32>,
+        /// How long to wait for the reply, ms.
+        timeout_ms: u64,
+    },
+    /// Pause (`true`) or resume a channel's scheduled reading.
+    Pause {
+        /// Channel.
+        channel: ChannelId,
+        /// Pause or resume.
+        paused: bool,
+    },
+    /// Put a meter the master downloaded into the archive (added, or changed if its archive
+    /// number exists; `None` removes that number) and keep it, with the master's entry text,
+    /// in the store (loaded again after the config's meters at start).
+    SetArchive {
+        /// The master's key for the entry (1376.1 serial).
+        serial: u16,
+        /// The archive number the entry is for.
+        point: u16,
+        /// The meter, or `None` for an entry the engine does not read.
+        meter: Option<Meter>,
+        /// The entry as the master sent it (opaque text, answered back by `QueryArchive`).
+        entry: String,
+    },
+    /// The stored entry text of a serial (`"entry"`), if the master downloaded one.
+    QueryArchive {
+        /// The serial.
+        serial: u16,
     },
 }
 
@@ -244,15 +294,25 @@ fn spawn_reader(ch: Channel, port: Option<TTYPort>, tx: Sender<Msg>) {
     });
 }
 
-/// Build the engine from `cfg` (archive, channels, schedule) on `store`.
+/// Build the engine from `cfg` (archive, channels, schedule) on `store`, with the master's
+/// archive downloads and clock adjustment kept in the store; also the clock adjustment's
+/// handle (seconds over the system clock and the UTC offset).
 pub fn build_engine(
     cfg: &Config,
     store: SqliteStore,
     origin: StdInstant,
-) -> Result<Box<Engine>, String> {
+) -> Result<(Box<Engine>, Arc<AtomicI64>), String> {
+    let adjust_s = store
+        .setting(CLOCK_ADJUST)
+        .map_err(|e| format!("store: {e}"))?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let stored = store.archive().map_err(|e| format!("store: {e}"))?;
+    let adjust = Arc::new(AtomicI64::new(adjust_s));
     let clock = SystemClock {
         origin,
         offset_s: i64::from(cfg.utc_offset_min) * 60,
+        adjust_s: Arc::clone(&adjust),
     };
     let mut engine = Box::new(Engine::new(store, clock));
     engine.set_schedule(cfg.schedule);
@@ -277,7 +337,29 @@ pub fn build_engine(
             .add_meter(*m)
             .map_err(|e| format!("meter {}: {e}", m.archive_no))?;
     }
-    Ok(engine)
+    // The master's downloads come after the config and win over it (AFN 04 F10).
+    for row in stored {
+        match crate::concentrator::uplink::stored_meter(&row.entry) {
+            Some(m) => put_meter(&mut engine, m)
+                .map_err(|e| format!("stored archive serial {}: {e}", row.serial))?,
+            None => {
+                let _ = engine.remove_meter(row.point);
+            }
+        }
+    }
+    Ok((engine, adjust))
+}
+
+/// The settings key of the clock adjustment, seconds.
+const CLOCK_ADJUST: &str = "clock_adjust_s";
+
+/// Adds `m`, or changes the meter with its archive number.
+fn put_meter(engine: &mut Engine, m: Meter) -> Result<(), concentrator_core::ArchiveError> {
+    if engine.meter(m.archive_no).is_some() {
+        engine.change_meter(m)
+    } else {
+        engine.add_meter(m)
+    }
 }
 
 /// Start the daemon: open the store and every port (an error names the device), then run
@@ -328,9 +410,10 @@ pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon
         .stack_size(256 << 20)
         .spawn(move || {
             let origin = StdInstant::now();
-            let engine = build_engine(&cfg, store, origin)?;
+            let (engine, adjust_s) = build_engine(&cfg, store, origin)?;
             let mut r = Runner {
                 engine,
+                adjust_s,
                 origin,
                 ports,
                 log,
@@ -361,6 +444,8 @@ struct RoundWait {
 
 struct Runner {
     engine: Box<Engine>,
+    /// The clock adjustment of the engine's wall clock (AFN 05 F31), seconds.
+    adjust_s: Arc<AtomicI64>,
     origin: StdInstant,
     ports: HashMap<u8, TTYPort>,
     log: Box<dyn FnMut(&str) + Send>,
@@ -453,14 +538,6 @@ impl Runner {
         }
     }
 
-    fn wall(&self) -> DateTime {
-        SystemClock {
-            origin: self.origin,
-            offset_s: i64::from(self.cfg.utc_offset_min) * 60,
-        }
-        .now(self.now())
-    }
-
     /// Writes the last-alive time every [`ALIVE_EVERY_S`], or now when `force`d (a clean
     /// stop): the power-off time of ERC14.
     fn keep_alive(&mut self, force: bool) {
@@ -518,6 +595,15 @@ impl Runner {
                     })));
                 }
             }
+            EventKind::ForwardResult { id, outcome, .. } => {
+                if let Some((reply, _)) = self.commands.remove(&id) {
+                    let bytes = self.engine.forward_reply(id).unwrap_or_default();
+                    let _ = reply.send(final_answer(json!({
+                        "ok": true, "result": j, "done": outcome == Outcome::Done,
+                        "reply": crate::cli::hex(bytes),
+                    })));
+                }
+            }
             EventKind::Alarm(_) | EventKind::ClockSet { .. } => {
                 if let Some(m) = e.meter() {
                     self.round_progress(m, &j);
@@ -555,19 +641,27 @@ impl Runner {
         }
     }
 
+    /// The concentrator's calendar time now.
+    fn wall(&self) -> DateTime {
+        SystemClock {
+            origin: self.origin,
+            offset_s: i64::from(self.cfg.utc_offset_min) * 60,
+            adjust_s: Arc::clone(&self.adjust_s),
+        }
+        .now(self.now())
+    }
+
     fn refuse(reply: &Sender<Json>, e: impl std::fmt::Display) {
         let _ = reply.send(final_answer(json!({"ok": false, "error": e.to_string()})));
     }
 
     fn on_request(&mut self, req: Request, who: &str, reply: Sender<Json>) {
-        let wall = SystemClock {
-            origin: self.origin,
-            offset_s: i64::from(self.cfg.utc_offset_min) * 60,
-        }
-        .now(self.now());
+        let wall = self.wall();
         let what = format!("{req:?}");
-        if !matches!(req, Request::Status | Request::Export { .. })
-            && let Err(e) = self.engine.store().audit(wall, who, &what)
+        if !matches!(
+            req,
+            Request::Status | Request::Export { .. } | Request::Now | Request::QueryArchive { .. }
+        ) && let Err(e) = self.engine.store().audit(wall, who, &what)
         {
             (self.log)(&format!("audit log refused: {e}"));
         }
@@ -631,6 +725,7 @@ impl Runner {
                         json!({
                             "channel": c.id.0, "kind": kind_name(c.kind), "device": c.device,
                             "baud": c.line.baud, "busy": self.engine.is_busy(c.id),
+                            "paused": self.engine.is_paused(c.id),
                             "port": self.port_errors.get(&c.id.0).cloned().unwrap_or_else(|| "open".to_string()),
                             "meters": self.engine.archive().iter().filter(|m| m.channel == c.id).count(),
                         })
@@ -649,6 +744,115 @@ impl Runner {
                     "counters": {"requests": k.requests, "retries": k.retries, "stray_bytes": k.stray_bytes, "ignored_frames": k.ignored_frames},
                 })));
             }
+            Request::Now => {
+                let _ = reply.send(final_answer(
+                    json!({"ok": true, "time": crate::concentrator::json::time_str(wall)}),
+                ));
+            }
+            Request::SetClock(to) => {
+                let adjust = self.adjust_s.load(Ordering::Relaxed)
+                    + (to.seconds_since_2000() - wall.seconds_since_2000());
+                match self
+                    .engine
+                    .store()
+                    .set_setting(CLOCK_ADJUST, &adjust.to_string())
+                {
+                    Ok(()) => {
+                        self.adjust_s.store(adjust, Ordering::Relaxed);
+                        (self.log)(&format!(
+                            "clock set to {to} by {who} (was {wall}; {adjust:+} s over the system clock)"
+                        ));
+                        let _ = reply.send(final_answer(json!({"ok": true, "adjust_s": adjust})));
+                    }
+                    Err(e) => Self::refuse(&reply, format!("store: {e}")),
+                }
+            }
+            Request::Forward {
+                channel,
+                frame,
+                baud,
+                timeout_ms,
+            } => {
+                let timeout = concentrator_core::Duration::millis(timeout_ms);
+                match self
+                    .engine
+                    .forward(channel, &frame, baud, timeout, Origin::Master)
+                {
+                    Ok(id) => {
+                        self.commands
+                            .insert(id, (reply, vec![json!({"channel": channel.0})]));
+                    }
+                    Err(e) => Self::refuse(&reply, e),
+                }
+            }
+            Request::Pause { channel, paused } => match self.engine.set_paused(channel, paused) {
+                Ok(()) => {
+                    (self.log)(&format!(
+                        "channel {}: scheduled reading {} by {who}",
+                        channel.0,
+                        if paused { "paused" } else { "resumed" }
+                    ));
+                    let _ = reply.send(final_answer(json!({"ok": true})));
+                }
+                Err(e) => Self::refuse(&reply, e),
+            },
+            Request::SetArchive {
+                serial,
+                point,
+                meter,
+                entry,
+            } => {
+                // The serial held another point before: that point's meter goes (the store keeps
+                // one entry per serial, so after a restart it would be gone anyway).
+                let moved = self
+                    .engine
+                    .store()
+                    .archive()
+                    .ok()
+                    .and_then(|rows| rows.into_iter().find(|r| r.serial == serial))
+                    .map(|r| r.point)
+                    .filter(|p| *p != point);
+                // Removed first (the meter may keep its address on the same bus), put back if
+                // the new entry is refused.
+                let old = moved.and_then(|p| self.engine.meter(p).copied());
+                if let Some(m) = old {
+                    let _ = self.engine.remove_meter(m.archive_no);
+                }
+                let changed = match meter {
+                    Some(m) => put_meter(&mut self.engine, m).map_err(|e| e.to_string()),
+                    None => match self.engine.remove_meter(point) {
+                        Ok(()) | Err(concentrator_core::ArchiveError::NotFound(_)) => Ok(()),
+                        Err(e) => Err(e.to_string()),
+                    },
+                };
+                let stored = changed.and_then(|()| {
+                    self.engine
+                        .store_mut()
+                        .put_archive(serial, point, &entry)
+                        .map_err(|e| format!("store: {e}"))
+                });
+                match stored {
+                    Ok(()) => {
+                        let _ = reply.send(final_answer(json!({"ok": true})));
+                    }
+                    Err(e) => {
+                        if let Some(m) = old {
+                            let _ = put_meter(&mut self.engine, m);
+                        }
+                        (self.log)(&format!(
+                            "archive entry {serial} (point {point}) refused: {e}"
+                        ));
+                        Self::refuse(&reply, e);
+                    }
+                }
+            }
+            Request::QueryArchive { serial } => match self.engine.store().archive_entry(serial) {
+                Ok(Some(entry)) => {
+                    let _ = reply.send(final_answer(json!({"ok": true, "entry": entry})));
+                }
+                Ok(None) => Self::refuse(&reply, format!("no archive entry {serial}")),
+                Err(e) => Self::refuse(&reply, format!("store: {e}")),
+            },
             Request::Export { meter } => match self.engine.store().readings(meter) {
                 Ok(rows) => {
                     let rows: Vec<Json> = rows

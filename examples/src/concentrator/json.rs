@@ -369,6 +369,17 @@ pub fn event_json(e: &Event) -> Json {
             "kind": "round_stats", "task": task_name(*task), "channel": channel.map(|c| c.0),
             "meters": meters, "read": read, "failed": failed,
         }),
+        EventKind::ForwardResult {
+            id,
+            channel,
+            origin,
+            outcome,
+            len,
+        } => json!({
+            "kind": "forward_result", "command": id.0, "channel": channel.0,
+            "origin": match origin { Origin::Master => "master", Origin::Local => "local" },
+            "outcome": outcome_name(*outcome), "len": len,
+        }),
         other => json!({"kind": "unknown", "debug": format!("{other:?}")}),
     };
     set(&mut j, "at", time_str(e.at).into());
@@ -430,6 +441,17 @@ pub fn parse_event(j: &Json) -> Option<Event> {
                 _ => return None,
             },
             outcome: parse_outcome(str_of(j, "outcome")?)?,
+        },
+        "forward_result" => EventKind::ForwardResult {
+            id: CommandId(u32::try_from(j.get("command")?.as_u64()?).ok()?),
+            channel: ChannelId(u8::try_from(j.get("channel")?.as_u64()?).ok()?),
+            origin: match str_of(j, "origin")? {
+                "master" => Origin::Master,
+                "local" => Origin::Local,
+                _ => return None,
+            },
+            outcome: parse_outcome(str_of(j, "outcome")?)?,
+            len: u16_of(j, "len")?,
         },
         "clock_set" => EventKind::ClockSet {
             meter: meter()?,
@@ -519,6 +541,13 @@ mod tests {
                 meters: 4,
                 read: 3,
                 failed: 1,
+            },
+            EventKind::ForwardResult {
+                id: CommandId(12),
+                channel: ChannelId(1),
+                origin: Origin::Master,
+                outcome: Outcome::NoAnswer,
+                len: 0,
             },
         ];
         for kind in events {

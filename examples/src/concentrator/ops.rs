@@ -29,6 +29,30 @@ pub fn request_json(req: &Request) -> Json {
         }
         Request::Status => json!({"cmd": "status"}),
         Request::Export { meter } => json!({"cmd": "export", "meter": meter}),
+        // The master station's requests (1376.1 uplink); the socket does not take them.
+        Request::Now => json!({"cmd": "now"}),
+        Request::SetClock(t) => {
+            json!({"cmd": "set_clock", "time": crate::concentrator::json::time_str(*t)})
+        }
+        Request::Forward {
+            channel,
+            frame,
+            baud,
+            timeout_ms,
+        } => json!({
+            "cmd": "forward", "channel": channel.0, "frame": crate::cli::hex(frame),
+            "baud": baud, "timeout_ms": timeout_ms,
+        }),
+        Request::Pause { channel, paused } => {
+            json!({"cmd": "pause", "channel": channel.0, "paused": paused})
+        }
+        Request::SetArchive {
+            serial,
+            point,
+            entry,
+            ..
+        } => json!({"cmd": "set_archive", "serial": serial, "point": point, "entry": entry}),
+        Request::QueryArchive { serial } => json!({"cmd": "query_archive", "serial": serial}),
     }
 }
 

@@ -47,7 +47,27 @@ CREATE TABLE IF NOT EXISTS audit (
     who TEXT NOT NULL,
     what TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archive (
+    serial INTEGER PRIMARY KEY,
+    point INTEGER NOT NULL,
+    entry TEXT NOT NULL
+);
 ";
+
+/// An archive entry the master downloaded (1376.1 AFN 04 F10), as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveRow {
+    /// The master's serial of the entry.
+    pub serial: u16,
+    /// The archive number (measuring point) it is for.
+    pub point: u16,
+    /// The entry as the uplink wrote it (JSON text).
+    pub entry: String,
+}
 
 /// A reading row for export.
 #[derive(Debug, Clone)]
@@ -95,6 +115,69 @@ impl SqliteStore {
             params![time_str(at), who, what],
         )?;
         Ok(())
+    }
+
+    /// The value of setting `key`, if set.
+    pub fn setting(&self, key: &str) -> rusqlite::Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    /// Sets `key` to `value` (durably, like every write of this store).
+    pub fn set_setting(&self, key: &str, value: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps the master's archive entry `serial` for `point` (replacing an entry with the same
+    /// serial, and any other serial's entry for the same point).
+    pub fn put_archive(&mut self, serial: u16, point: u16, entry: &str) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM archive WHERE point = ?1 AND serial <> ?2",
+            params![point, serial],
+        )?;
+        tx.execute(
+            "INSERT INTO archive (serial, point, entry) VALUES (?1, ?2, ?3)
+             ON CONFLICT (serial) DO UPDATE SET point = excluded.point, entry = excluded.entry",
+            params![serial, point, entry],
+        )?;
+        tx.commit()
+    }
+
+    /// The stored entry of `serial`.
+    pub fn archive_entry(&self, serial: u16) -> rusqlite::Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT entry FROM archive WHERE serial = ?1",
+                params![serial],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    /// Every stored archive entry, by serial.
+    pub fn archive(&self) -> rusqlite::Result<Vec<ArchiveRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT serial, point, entry FROM archive ORDER BY serial")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ArchiveRow {
+                serial: r.get(0)?,
+                point: r.get(1)?,
+                entry: r.get(2)?,
+            })
+        })?;
+        rows.collect()
     }
 
     /// Counts one more forwarding attempt of record `id`.

@@ -2,15 +2,36 @@
 //! that maps the master's requests to daemon commands through `qgdw1376_1::core_map::plan`,
 //! runs them on the engine's command queue, waits for their results and answers.
 //!
-//! Executed here: 0C F2 (the concentrator's clock), 0C F129 and F33 (real-time forward active energy:
-//! total and tariffs 1–4, each a `read_now` of the meter; an item the meter does not answer is
-//! "no data", EE), 0D F161 / F177 (the daily freeze / monthly settlement the label names, read
-//! from the meter's own frozen registers) and 05 F1/F2 (trip / allow close with the meter's
-//! archived password), 0E F1/F2 (event records from the store, `events.rs`) and 05 F29/F37
-//! (allow / forbid active event reports; the reports themselves go out through
-//! `UplinkHandler::poll_report`, with ACD/EC on replies while important events wait). The
-//! session has already checked the address, repeats and the PW field. Anything else planned
-//! is denied with AFN 00 F2.
+//! Executed here:
+//! - 0C F2: the concentrator's clock (the engine's wall clock, as 05 F31 last set it);
+//! - 0C F129 and F33: real-time forward active energy, total and tariffs 1–4, each a
+//!   `read_now` of the meter (an item the meter does not answer is "no data", EE);
+//! - 0C F25: the meter's instantaneous total active power, total power factor, phase voltages
+//!   and currents, exact in A.9 / A.5 / A.7 / A.25 (reactive and apparent power and the
+//!   zero-sequence current, which the core does not read, are EE);
+//! - 0D F161 / F177: the daily freeze / monthly settlement the label names, read from the
+//!   meter's own frozen registers;
+//! - 05 F1/F2: trip / allow close with the meter's archived password;
+//! - 05 F31: set the concentrator's clock (an adjustment over the system clock, kept in the
+//!   store, logged and audited);
+//! - 05 F49 / F50: pause / resume scheduled reading on a port (real-time commands still run);
+//! - 04 F10: archive entries become meters (`core_map::meter_of_entry`; an entry the engine
+//!   does not read removes its point), kept in the store with the entry as received and
+//!   loaded again after the config's meters at start; a refused entry is denied and logged;
+//! - 0A F10: the stored entries of the serials asked for (denied when none is known);
+//! - 10 F1: the frame sent as is on the port's channel (`Concentrator::forward`: ahead of
+//!   scheduled work, one transaction per bus, baud from the control byte, wait from the
+//!   frame timeout byte; on the carrier channel a DL/T 645 frame read by the module at its
+//!   address) and the meter's reply frame answered; an empty frame when nothing came back
+//!   (length 0 = no answer, as the 1376.2 AFN 13 F1 reply, notes §1.10);
+//! - 0E F1 / F2: event records from the store (`events.rs`);
+//! - 05 F29 / F37: allow / forbid active event reports (the reports themselves go out through
+//!   `UplinkHandler::poll_report`, with ACD/EC on replies while important events wait).
+//!
+//! Terminal port `p` is the daemon's channel `p` (as `meter_of_entry` places a downloaded
+//! meter). The session has already checked the address, repeats and the PW field (AFNs 04,
+//! 05 and 10 carry it; a wrong PW is denied with 00 F2 before anything runs). Anything else
+//! planned is denied with AFN 00 F2.
 
 use std::net::ToSocketAddrs;
 use std::sync::mpsc::{self, Sender};
@@ -19,7 +40,7 @@ use std::thread::{self, JoinHandle};
 use concentrator_core::{DateTime, Decimal, Item, SwitchAction};
 use qgdw1376_1::core_map::{Command, decimal_to_quantity, minute_time_of, plan, terminal_clock};
 use qgdw1376_1::session::{Answer, Config as SessionConfig, Duration, Event, Reply};
-use qgdw1376_1::unit::{Data, Energies, ForwardActive, Values};
+use qgdw1376_1::unit::{Data, Energies, ForwardActive, ForwardReply, List, Values};
 use qgdw1376_1::value::{A11, A14, Date, Month, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr};
 use serde_json::Value as Json;
@@ -29,6 +50,10 @@ use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
 use crate::concentrator::events::EventsLink;
 use crate::concentrator::json::parse_time;
 use crate::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
+
+mod ops;
+
+pub use ops::stored_meter;
 
 /// Who the daemon's audit log names for requests from the master station.
 const WHO: &str = "master-station";
@@ -53,8 +78,14 @@ impl DaemonHandler {
         }
     }
 
+    /// The concentrator's calendar time: the engine's wall clock (which a master's time set,
+    /// 05 F31, adjusts); the system clock if the daemon does not answer.
     fn now(&self) -> DateTime {
-        DateTime::from_seconds_since_2000(system_secs_since_2000() + self.utc_offset_s)
+        self.ask(Request::Now)
+            .and_then(|a| parse_time(a.get("time")?.as_str()?))
+            .or_else(|| {
+                DateTime::from_seconds_since_2000(system_secs_since_2000() + self.utc_offset_s)
+            })
             .unwrap_or(DateTime::MIN)
     }
 
@@ -154,6 +185,9 @@ impl UplinkHandler for DaemonHandler {
             return Answer::Deny;
         }
         let mut data = false;
+        // 0A F10: the entries found, answered together in one unit after the loop.
+        let mut queried = None;
+        let mut entries = Vec::new();
         for p in planned {
             let (Some(da), Some(dt)) = (Da::point(p.pn), Dt::function(p.fn_number)) else {
                 return Answer::Deny;
@@ -241,9 +275,63 @@ impl UplinkHandler for DaemonHandler {
                     }
                     data = true;
                 }
+                (Afn::Class1, 25, Command::Read { meter, .. }) => {
+                    let Some(snapshot) = self.power(meter) else {
+                        (self.log)(&format!("uplink: meter {meter} did not answer F25"));
+                        return Answer::Deny;
+                    };
+                    if reply.push(da, dt, &[Data::Power(snapshot)]).is_err() {
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
                 (Afn::Control, _, Command::Reporting { allow }) => {
                     if let Err(e) = self.events.set_reporting(allow, self.now(), WHO) {
                         (self.log)(&format!("uplink: reporting not changed: {e}"));
+                        return Answer::Deny;
+                    }
+                }
+                (
+                    Afn::Forward,
+                    1,
+                    Command::Forward {
+                        port,
+                        control,
+                        frame_timeout,
+                        frame,
+                    },
+                ) => {
+                    let Some(answer) = self.forward(port, control, frame_timeout, frame) else {
+                        return Answer::Deny;
+                    };
+                    let unit = [Data::ForwardReply(ForwardReply {
+                        port,
+                        frame: &answer,
+                    })];
+                    if reply.push(da, dt, &unit).is_err() {
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
+                (Afn::SetParameters, 10, Command::SetArchive { meter, entry, .. }) => {
+                    if !self.set_archive(meter, &entry) {
+                        return Answer::Deny;
+                    }
+                }
+                (Afn::QueryParameters, 10, Command::QueryArchive { serial }) => {
+                    match self.query_archive(serial) {
+                        Some(e) => entries.push(e),
+                        None => (self.log)(&format!("uplink: no archive entry {serial}")),
+                    }
+                    queried = Some((da, dt));
+                }
+                (Afn::Control, 31, Command::SetClock(to)) => {
+                    if !self.set_clock(to) {
+                        return Answer::Deny;
+                    }
+                }
+                (Afn::Control, 49 | 50, Command::Port { port, pause }) => {
+                    if !self.pause(port, pause) {
                         return Answer::Deny;
                     }
                 }
@@ -261,6 +349,19 @@ impl UplinkHandler for DaemonHandler {
                     return Answer::Deny;
                 }
             }
+        }
+        if let Some((da, dt)) = queried {
+            // None of the serials is known: nothing to answer with.
+            if entries.is_empty() {
+                return Answer::Deny;
+            }
+            if reply
+                .push(da, dt, &[Data::Archive(List::Items(&entries))])
+                .is_err()
+            {
+                return Answer::Deny;
+            }
+            data = true;
         }
         if data { Answer::Data } else { Answer::Done }
     }

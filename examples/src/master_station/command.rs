@@ -84,12 +84,24 @@ pub enum Command {
         /// End pointer.
         pn: u8,
     },
-    /// AFN 10 F1: send `frame` on `port`, return the meter's answer.
+    /// AFN 10 F1: send `frame` on `port`, return the meter's answer (2400 baud 8E1, wait
+    /// 10 s for the answer).
     Forward {
         /// Terminal port.
         port: u8,
         /// The bytes.
         frame: Vec<u8>,
+        /// PW.
+        pw: [u8; PW_LEN],
+    },
+    /// AFN 05 F49 (pause) / F50 (resume): scheduled reading on a terminal port.
+    PortControl {
+        /// Terminal port.
+        port: u8,
+        /// Pause rather than resume.
+        pause: bool,
+        /// PW.
+        pw: [u8; PW_LEN],
     },
     /// AFN 05 F1: remote trip of `pn`.
     Trip {
@@ -186,10 +198,10 @@ impl Command {
                     &[Data::EventQuery { pm: *pm, pn: *pn }],
                 )?,
             ),
-            Self::Forward { port, frame } => (
+            Self::Forward { port, frame, pw } => (
                 Afn::Forward,
                 10,
-                Some([0; PW_LEN]),
+                Some(*pw),
                 group(
                     &mut buf,
                     0,
@@ -228,6 +240,17 @@ impl Command {
                 10,
                 Some(*pw),
                 group(&mut buf, 0, if *allow { 29 } else { 37 }, &[Data::Empty])?,
+            ),
+            Self::PortControl { port, pause, pw } => (
+                Afn::Control,
+                10,
+                Some(*pw),
+                group(
+                    &mut buf,
+                    0,
+                    if *pause { 49 } else { 50 },
+                    &[Data::Port(*port)],
+                )?,
             ),
             Self::SetTime { time, pw } => (
                 Afn::Control,

@@ -69,6 +69,15 @@ pub enum Command<'a> {
         point: u16,
         /// The meter, if readable.
         meter: Option<concentrator_core::Meter>,
+        /// The entry as received (kept to answer 0A F10 with what was downloaded).
+        entry: crate::unit::MeterEntry,
+    },
+    /// 05 F49 / F50: pause or resume scheduled reading on a terminal port.
+    Port {
+        /// The terminal port.
+        port: u8,
+        /// F49 (pause) rather than F50 (resume).
+        pause: bool,
     },
     /// 0A F10: report the archive entry with this serial.
     QueryArchive {
@@ -206,6 +215,10 @@ pub fn plan<'a>(
             (Afn::Control, 31, Some(Data::SetTime(t))) => {
                 Command::SetClock(clock_of(t).ok_or(label)?)
             }
+            (Afn::Control, 49 | 50, Some(Data::Port(port))) => Command::Port {
+                port,
+                pause: f == 49,
+            },
             (Afn::SetParameters, 10, Some(Data::Archive(list))) => {
                 for e in list.iter() {
                     each(Planned {
@@ -215,6 +228,7 @@ pub fn plan<'a>(
                             serial: e.serial,
                             point: e.point,
                             meter: super::convert::meter_of_entry(&e),
+                            entry: e,
                         },
                     });
                     n += 1;
