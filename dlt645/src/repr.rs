@@ -114,8 +114,25 @@ impl<'a> Repr<'a> {
         frame: &Frame<&'a T>,
         edition: Option<Edition>,
     ) -> Result<Repr<'a>, Error> {
-        if let Some(r) = fast_read_reply(frame.address(), frame.control(), frame.payload()) {
-            return Ok(r);
+        // The header in one bounds check (a checked frame always has its ten header bytes
+        // and L DATA bytes; the accessors below give the same values, with a check each).
+        let bytes = frame.frame_slice();
+        if let Some((&[_, a0, a1, a2, a3, a4, a5, _, c, len], rest)) = bytes.split_first_chunk()
+            && let Some(data) = rest.get(..usize::from(len))
+        {
+            let (address, control) = (Address([a0, a1, a2, a3, a4, a5]), Control(c));
+            if let Some(r) = fast_read_reply(address, control, Payload::Wire(data)) {
+                return Ok(r);
+            }
+            return parse_inner(
+                address,
+                control,
+                Payload::Wire(data),
+                frame.data_offset(),
+                frame.len_offset(),
+                frame.address_offset(),
+                edition,
+            );
         }
         parse_inner(
             frame.address(),
