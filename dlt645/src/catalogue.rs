@@ -207,40 +207,52 @@ impl Layout {
 }
 
 /// A catalogue answer: a static entry plus what the DI itself selects (phase, block).
-/// Kept small so that decoding moves 16 bytes, not a whole [`Layout`].
+/// A pointer and a byte, so that it travels in two registers, not through memory.
 #[derive(Debug, Clone, Copy)]
 struct Spec {
     base: &'static Layout,
-    phase: Option<char>,
-    repeat: Repeat,
+    /// The phase letter (`b'A'`..`b'C'`, 0 for none) in the low seven bits, [`Spec::BLOCK`]
+    /// for a repeated record.
+    select: u8,
 }
 
 impl Spec {
+    /// `select` bit: the record repeats to the end of the data.
+    const BLOCK: u8 = 0x80;
+
     const fn once(base: &'static Layout) -> Spec {
-        Spec {
-            base,
-            phase: None,
-            repeat: Repeat::Once,
-        }
+        Spec { base, select: 0 }
     }
 
     const fn block(base: &'static Layout, block: bool) -> Spec {
         Spec {
             base,
-            phase: None,
-            repeat: if block { Repeat::Block } else { Repeat::Once },
+            select: if block { Spec::BLOCK } else { 0 },
         }
     }
 
+    /// With the phase; phases are the letters A, B, C (ASCII, below 0x80).
     fn phase(mut self, phase: Option<char>) -> Spec {
-        self.phase = phase;
+        if let Some(p) = phase.and_then(|p| u8::try_from(p).ok()) {
+            self.select |= p & !Spec::BLOCK;
+        }
         self
     }
 
+    #[inline]
+    fn repeat(&self) -> Repeat {
+        if self.select & Spec::BLOCK != 0 {
+            Repeat::Block
+        } else {
+            Repeat::Once
+        }
+    }
+
     fn layout(&self) -> Layout {
+        let p = self.select & !Spec::BLOCK;
         Layout {
-            phase: self.phase,
-            repeat: self.repeat,
+            phase: (p != 0).then_some(char::from(p)),
+            repeat: self.repeat(),
             ..*self.base
         }
     }
@@ -715,7 +727,7 @@ impl<'a> Iterator for Values<'a> {
                 return self.take(h, 0);
             }
         }
-        if spec.repeat == Repeat::Once && self.record > 0 {
+        if spec.repeat() == Repeat::Once && self.record > 0 {
             return self.rest("extra");
         }
         let at = usize::from(self.field);
@@ -1020,6 +1032,40 @@ mod tests {
             spec(Di(0x0090_0200)).map(|s| s.layout().name),
             Some("remaining money")
         );
+    }
+
+    /// The phase and the block flag a DI selects come back from the packed `Spec` as the
+    /// DI says (2007 Appendix A: DI1 01..03 = phase A..C for variables and harmonics, DI2
+    /// 15/29/3D.. = phase A/B/C energies, DI1 or DI0 FF = the block).
+    #[test]
+    fn spec_keeps_phase_and_block() {
+        let check = |di: u32, name: &str, phase: Option<char>, repeat: Repeat| {
+            let l = lookup(Di(di)).unwrap();
+            assert_eq!(
+                (l.name, l.phase, l.repeat),
+                (name, phase, repeat),
+                "{di:08X}"
+            );
+        };
+        check(0x0201_0100, "voltage", Some('A'), Repeat::Once);
+        check(0x0201_0300, "voltage", Some('C'), Repeat::Once);
+        check(0x0201_FF00, "voltage", None, Repeat::Block);
+        check(0x020A_02FF, "voltage harmonic", Some('B'), Repeat::Block);
+        check(
+            0x0015_0000,
+            "forward active energy",
+            Some('A'),
+            Repeat::Once,
+        );
+        check(
+            0x003D_FF00,
+            "forward active energy",
+            Some('C'),
+            Repeat::Block,
+        );
+        check(0x0001_FF00, "forward active energy", None, Repeat::Block);
+        check(0x0001_0000, "forward active energy", None, Repeat::Once);
+        check(0x0090_0200, "remaining money", None, Repeat::Once);
     }
 
     /// The register fast path of BCD fields gives what the byte-by-byte definition gives
