@@ -696,7 +696,10 @@ impl<'a> Values<'a> {
 
     #[inline]
     fn take(&mut self, f: &Field, index: u16) -> Option<Item<'a>> {
-        let n = f.format.wire_len();
+        let n = match f.format {
+            Format::Bcd { len, .. } => usize::from(len),
+            other => other.wire_len(),
+        };
         let Some((bytes, rest)) = self.data.split_at(n) else {
             return self.rest("extra");
         };
