@@ -167,6 +167,9 @@ impl<'a> Repr<'a> {
     pub fn control(&self) -> Control {
         match &self.body {
             Body::Request(r) => Control::request(r.function().code()),
+            // The reply a concentrator sees most, in an arm of its own: its code is a
+            // constant, not a second jump table over the reply kinds.
+            Body::Reply(Reply::Read { .. }) => Control::reply(Function::Read.code(), self.follow),
             Body::Reply(r) => Control::reply(r.function().code(), self.follow),
             // An abnormal reply keeps D5 as it came (lossless), though meters leave it 0.
             Body::Error { function, .. } => {
