@@ -348,7 +348,57 @@ fn fast_read_reply(address: Address, control: Control, data: Payload<'_>) -> Opt
     None
 }
 
+/// The echo of a concentrator's own read request (0x11, exactly the DI: L = 4), to an address
+/// a read may go to (not the broadcast address, 2007 §4.1), at the top of the general path:
+/// the same result as `Request::parse` gives it (the vectors test and the proptests compare).
+#[inline(always)]
+fn fast_read_request(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
+    let (raw, wire) = data.as_raw();
+    if control.0 == 0x11
+        && let Ok(di) = <[u8; 4]>::try_from(raw)
+        && address.allowed_for_request(Function::Read)
+    {
+        let di = u32::from_le_bytes(di);
+        let di = if wire {
+            crate::bcd::unscramble4(di, 4)
+        } else {
+            di
+        };
+        return Some(Repr {
+            address,
+            follow: false,
+            body: Body::Request(Request::Read { di: crate::Di(di) }),
+        });
+    }
+    None
+}
+
 fn parse_inner<'a>(
+    address: Address,
+    control: Control,
+    data: Payload<'a>,
+    data_offset: usize,
+    len_offset: usize,
+    address_offset: usize,
+    hint: Option<Edition>,
+) -> Result<Repr<'a>, Error> {
+    if let Some(r) = fast_read_request(address, control, data) {
+        return Ok(r);
+    }
+    parse_general(
+        address,
+        control,
+        data,
+        data_offset,
+        len_offset,
+        address_offset,
+        hint,
+    )
+}
+
+/// [`parse_inner`] without the read-request fast path: every frame.
+#[inline(always)]
+fn parse_general<'a>(
     address: Address,
     control: Control,
     data: Payload<'a>,
@@ -432,4 +482,63 @@ fn parse_inner<'a>(
         follow: control.has_follow(),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The read-request fast path gives what the general path gives, or leaves the frame to
+    /// it: control bytes around 0x11, DATA of 0..=6 bytes (only L = 4 is a plain read),
+    /// scrambled and plain, to a normal, the broadcast (refused for reads), the wildcard and
+    /// a partly wildcard address.
+    #[test]
+    fn read_request_fast_path_matches_general_path() {
+        let addresses = [
+            Address([0x61, 0x01, 0, 0, 0, 0]),
+            Address::BROADCAST,
+            Address::WILDCARD,
+            Address([0x61, 0x01, 0, 0, 0xAA, 0xAA]),
+        ];
+        let bytes = [0x33u8, 0x34, 0x34, 0x35, 0x37, 0x33];
+        let mut fast_hits = 0;
+        for address in addresses {
+            for c in [0x11u8, 0x31, 0x51, 0x91, 0x12, 0x01] {
+                for n in 0..=bytes.len() {
+                    for data in [Payload::Wire(&bytes[..n]), Payload::Plain(&bytes[..n])] {
+                        let general = parse_general(address, Control(c), data, 10, 9, 1, None);
+                        match fast_read_request(address, Control(c), data) {
+                            Some(fast) => {
+                                fast_hits += 1;
+                                assert_eq!(Ok(fast), general, "{address:?} {c:02X} {data:?}");
+                            }
+                            None => assert!(
+                                !matches!(
+                                    general,
+                                    Ok(Repr {
+                                        body: Body::Request(Request::Read { .. }),
+                                        ..
+                                    })
+                                ),
+                                "{address:?} {c:02X} {data:?} left to the general path"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        // Three addresses a read may go to, scrambled and plain.
+        assert_eq!(fast_hits, 6);
+        // frames.tsv V04: 68 61 01 00 00 00 00 68 11 04 33 33 34 33 14 16, read of 00010000.
+        let v04 = [0x33, 0x33, 0x34, 0x33];
+        assert_eq!(
+            fast_read_request(addresses[0], Control(0x11), Payload::Wire(&v04)),
+            Some(Repr::request(
+                addresses[0],
+                Request::Read {
+                    di: crate::Di(0x0001_0000)
+                }
+            ))
+        );
+    }
 }
