@@ -42,7 +42,7 @@ pub enum Scan {
 pub fn scan(buf: &[u8]) -> Scan {
     // The usual preamble (four FE, as masters send and many meters echo) in one compare.
     let fe = match buf.split_first_chunk::<4>() {
-        Some((&[WAKE_UP, WAKE_UP, WAKE_UP, WAKE_UP], rest)) => {
+        Some((four, rest)) if u32::from_ne_bytes(*four) == u32::from_ne_bytes([WAKE_UP; 4]) => {
             4 + rest.iter().take_while(|b| **b == WAKE_UP).count()
         }
         _ => buf.iter().take_while(|b| **b == WAKE_UP).count(),
