@@ -924,16 +924,23 @@ fn number_lanes(plain: u64, n: usize, signed: bool) -> Option<i64> {
 
 /// A calendar field: wire bytes are the written fields reversed.
 fn time(t: TimeFormat, bytes: Payload<'_>) -> Option<Timestamp> {
-    let mut v = [0u8; 7];
     let n = t.wire_len();
-    for (i, b) in bytes.iter().rev().enumerate() {
-        *v.get_mut(i)? = bcd::decode(b)?;
-    }
-    if bytes.len() != n {
+    let (raw, wire) = bytes.as_raw();
+    if raw.len() != n {
         return None;
     }
+    // The 2..=7 bytes in one register: unscrambled, every nibble checked (the test of
+    // `bcd::decode_lanes`), each byte to its value 0..=99 (16h + l - 6h), then the byte order
+    // reversed so that `v[0]` is the first written field (the last byte on the wire).
+    let x = bcd::load_le(raw)?;
+    let plain = if wire { bcd::unscramble_lanes(x, n) } else { x };
+    if (plain >> 3) & ((plain >> 2) | (plain >> 1)) & 0x1111_1111_1111_1111 != 0 {
+        return None;
+    }
+    let values = plain - ((plain >> 4) & 0x0F0F_0F0F_0F0F_0F0F) * 6;
+    let v = (values.swap_bytes() >> (8 * (8 - n))).to_le_bytes();
     let year = |y: u8| Some(2000 + u16::from(y));
-    let [a, b, c, d, e, f, g] = v;
+    let [a, b, c, d, e, f, g, _] = v;
     let mut ts = Timestamp::default();
     match t {
         TimeFormat::YYMMDDWW => {
@@ -1069,6 +1076,79 @@ mod tests {
         check(0x0001_FF00, "forward active energy", None, Repeat::Block);
         check(0x0001_0000, "forward active energy", None, Repeat::Once);
         check(0x0090_0200, "remaining money", None, Repeat::Once);
+    }
+
+    /// The register decode of calendar fields gives what reading the bytes one by one gives
+    /// (reversed, each packed BCD, the length the format's): every format, wire and plain,
+    /// lengths around the right one, digits, nibbles above 9 and FF in every position.
+    #[test]
+    fn time_matches_bytes() {
+        let by_bytes = |t: TimeFormat, bytes: Payload<'_>| -> Option<[u8; 7]> {
+            let mut v = [0u8; 7];
+            for (i, b) in bytes.iter().rev().enumerate() {
+                *v.get_mut(i)? = bcd::decode(b)?;
+            }
+            (bytes.len() == t.wire_len()).then_some(v)
+        };
+        let fields = |ts: Timestamp| {
+            [
+                ts.year.map(|y| (y - 2000) as u8),
+                ts.month,
+                ts.day,
+                ts.weekday,
+                ts.hour,
+                ts.minute,
+                ts.second,
+            ]
+        };
+        let formats = [
+            TimeFormat::YYMMDDWW,
+            TimeFormat::Hhmmss,
+            TimeFormat::YYMMDDWWhhmmss,
+            TimeFormat::YYMMDDhhmmss,
+            TimeFormat::YYMMDDhhmm,
+            TimeFormat::MMDDhhmm,
+            TimeFormat::DDhh,
+        ];
+        let pool = [
+            0x00u8, 0x01, 0x09, 0x10, 0x59, 0x99, 0x9A, 0xA0, 0xFF, 0x26, 0x12,
+        ];
+        let mut seed = 7u32;
+        for t in formats {
+            for len in 0..=8 {
+                for round in 0..500 {
+                    let mut raw = [0u8; 8];
+                    for b in raw.iter_mut() {
+                        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        *b = pool[(seed >> 24) as usize % pool.len()];
+                    }
+                    if round == 0 {
+                        raw = [0x26, 0x12, 0x05, 0x03, 0x15, 0x30, 0x45, 0x00];
+                    }
+                    let raw = &raw[..len];
+                    let mut wire = [0u8; 8];
+                    for (w, r) in wire.iter_mut().zip(raw) {
+                        *w = r.wrapping_add(bcd::SCRAMBLE);
+                    }
+                    for bytes in [Payload::Plain(raw), Payload::Wire(&wire[..len])] {
+                        let got = time(t, bytes);
+                        match by_bytes(t, bytes) {
+                            None => assert_eq!(got, None, "{t:?} {bytes:?}"),
+                            Some(v) => {
+                                let got = got.expect("decodes");
+                                // Each field present in the format holds the byte at its
+                                // written position; the others are absent.
+                                let mut used = fields(got).into_iter().flatten();
+                                for want in v.iter().take(t.wire_len()) {
+                                    assert_eq!(used.next(), Some(*want), "{t:?} {bytes:?}");
+                                }
+                                assert_eq!(used.next(), None, "{t:?} {bytes:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The register fast path of BCD fields gives what the byte-by-byte definition gives
