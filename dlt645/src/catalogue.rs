@@ -787,6 +787,19 @@ fn bcd_number(x: u64, n: usize, wire: bool, signed: bool) -> Number {
     mantissa.map_or(Number::Invalid, Number::Digits)
 }
 
+/// A decoded BCD number field as a [`Value`].
+#[inline(always)]
+fn number_value(number: Number, bytes: Payload<'_>, exponent: i8, unit: Unit) -> Value<'_> {
+    match number {
+        Number::Absent => Value::Absent,
+        Number::Invalid => Value::Invalid(bytes),
+        Number::Digits(mantissa) => Value::Number(Quantity {
+            value: Decimal { mantissa, exponent },
+            unit,
+        }),
+    }
+}
+
 /// Decode one field.
 pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
     if let Format::Bcd {
@@ -799,41 +812,58 @@ pub fn decode_field(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_>
         let (raw, wire) = bytes.as_raw();
         // The usual lengths (4: every energy, XXXXXX.XX; 2: voltages, power factors; 3:
         // currents, powers) each with one load and the lane count a constant that the masks
-        // of `bcd_number` fold into; the others through the general load.
-        let number = if let Ok(four) = <[u8; 4]>::try_from(raw) {
-            Some(bcd_number(
-                u64::from(u32::from_le_bytes(four)),
+        // of `bcd_number` fold into; the other lengths in `decode_other` (three compares of
+        // the length here, not a jump table over every length).
+        let number = match *raw {
+            [a, b, c, d] => Some(bcd_number(
+                u64::from(u32::from_le_bytes([a, b, c, d])),
                 4,
                 wire,
                 signed,
-            ))
-        } else {
-            match raw.len() {
-                2 => raw
-                    .first_chunk::<2>()
-                    .map(|b| bcd_number(u64::from(u16::from_le_bytes(*b)), 2, wire, signed)),
-                3 => bcd::load_le(raw).map(|x| bcd_number(x, 3, wire, signed)),
-                n => bcd::load_le(raw).map(|x| bcd_number(x, n, wire, signed)),
-            }
+            )),
+            [a, b] => Some(bcd_number(
+                u64::from(u16::from_le_bytes([a, b])),
+                2,
+                wire,
+                signed,
+            )),
+            [a, b, c] => Some(bcd_number(
+                u64::from(u32::from_le_bytes([a, b, c, 0])),
+                3,
+                wire,
+                signed,
+            )),
+            _ => None,
         };
         if let Some(number) = number {
-            return match number {
-                Number::Absent => Value::Absent,
-                Number::Invalid => Value::Invalid(bytes),
-                Number::Digits(mantissa) => Value::Number(Quantity {
-                    value: Decimal { mantissa, exponent },
-                    unit,
-                }),
-            };
+            return number_value(number, bytes, exponent, unit);
         }
     }
     decode_other(format, bytes, index)
 }
 
-/// [`decode_field`] for every format but a BCD number of 1 to 8 bytes: out of line, so that
+/// [`decode_field`] for every format but a BCD number of 2 to 4 bytes: out of line, so that
 /// the number path does not save the registers this one needs.
 #[inline(never)]
 fn decode_other(format: Format, bytes: Payload<'_>, index: u16) -> Value<'_> {
+    if let Format::Bcd {
+        exponent,
+        signed,
+        unit,
+        ..
+    } = format
+    {
+        // The other lengths of 1 to 8 bytes, through the general load.
+        let (raw, wire) = bytes.as_raw();
+        if let Some(x) = bcd::load_le(raw) {
+            return number_value(
+                bcd_number(x, raw.len(), wire, signed),
+                bytes,
+                exponent,
+                unit,
+            );
+        }
+    }
     let (raw, wire) = bytes.as_raw();
     let ff = if wire {
         0xFF_u8.wrapping_add(bcd::SCRAMBLE)
