@@ -1027,13 +1027,24 @@ impl<'a> crate::Reply<'a> {
     /// other replies.
     #[inline]
     pub fn values(&self) -> Option<Values<'a>> {
+        // The 2007 read reply tested first (the other arms are hinted as the rarer ones, so
+        // that the compiler orders its tests that way).
         match *self {
             crate::Reply::Read { di, data } => Some(decode(di, data, false)),
-            crate::Reply::ReadFollow { di, data, .. } => Some(decode(di, data, true)),
+            crate::Reply::ReadFollow { di, data, .. } => {
+                core::hint::cold_path();
+                Some(decode(di, data, true))
+            }
             crate::Reply::Read97 { di, data }
             | crate::Reply::ReadFollow97 { di, data }
-            | crate::Reply::ReRead97 { di, data } => Some(decode97(di, data)),
-            _ => None,
+            | crate::Reply::ReRead97 { di, data } => {
+                core::hint::cold_path();
+                Some(decode97(di, data))
+            }
+            _ => {
+                core::hint::cold_path();
+                None
+            }
         }
     }
 }
