@@ -356,6 +356,7 @@ pub fn lookup(di: Di) -> Option<Layout> {
     spec(di).map(|s| s.layout())
 }
 
+#[inline]
 fn spec(di: Di) -> Option<Spec> {
     // The total energies 0000xxxx..000Axxxx, the DIs a concentrator reads most, are an index
     // into the table, inline in the caller; the same answer as `spec_other` gives them.
@@ -368,7 +369,7 @@ fn spec(di: Di) -> Option<Spec> {
 }
 
 /// [`spec`] for every DI.
-#[inline(always)]
+#[inline(never)]
 fn spec_other(di: Di) -> Option<Spec> {
     let (d3, d2, d1, d0) = (di.di3(), di.di2(), di.di1(), di.di0());
     let block = d1 == 0xFF || d0 == 0xFF;
