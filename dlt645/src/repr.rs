@@ -124,6 +124,11 @@ impl<'a> Repr<'a> {
             if let Some(r) = fast_read_reply(address, control, Payload::Wire(data)) {
                 return Ok(r);
             }
+            // The echo of a read request inline too (parse_inner tests it again for the
+            // callers that go straight to it).
+            if let Some(r) = fast_read_request(address, control, Payload::Wire(data)) {
+                return Ok(r);
+            }
             return parse_inner(
                 address,
                 control,
@@ -349,8 +354,9 @@ fn fast_read_reply(address: Address, control: Control, data: Payload<'_>) -> Opt
 }
 
 /// The echo of a concentrator's own read request (0x11, exactly the DI: L = 4), to an address
-/// a read may go to (not the broadcast address, 2007 §4.1), at the top of the general path:
-/// the same result as `Request::parse` gives it (the vectors test and the proptests compare).
+/// a read may go to (not the broadcast address, 2007 §4.1), inline after the read-reply path
+/// and at the top of the general path: the same result as `Request::parse` gives it
+/// (`read_request_fast_path_matches_general_path`).
 #[inline(always)]
 fn fast_read_request(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
     let (raw, wire) = data.as_raw();
