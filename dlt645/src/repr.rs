@@ -379,6 +379,48 @@ fn fast_read_request(address: Address, control: Control, data: Payload<'_>) -> O
     None
 }
 
+/// The 1997 read exchange, which 1997 meters still answer on many buses: the request 0x01
+/// with exactly the DI (L = 2) to an address a read may go to (not the broadcast address),
+/// and the normal reply 0x81 / 0xA1 with the DI and at most [`MAX_READ_LEN`](crate::MAX_READ_LEN)
+/// bytes in all, at the top of the general path: the same result as `Request::parse` /
+/// `Reply::parse` give them (`read97_fast_path_matches_general_path`).
+#[inline(always)]
+fn fast_read97(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
+    if !matches!(control.0, 0x01 | 0x81 | 0xA1) {
+        return None;
+    }
+    let (raw, wire) = data.as_raw();
+    let (di, rest) = raw.split_first_chunk::<2>()?;
+    // The DI's two bytes unscrambled at once (DI0 first on the wire: little-endian).
+    let di = u16::from_le_bytes(*di);
+    let di = crate::Di97(if wire {
+        crate::bcd::unscramble4(u32::from(di), 2) as u16
+    } else {
+        di
+    });
+    if control.0 == 0x01 {
+        return (rest.is_empty() && address.allowed_for_request(Function::Read97)).then_some(
+            Repr {
+                address,
+                follow: false,
+                body: Body::Request(Request::Read97 { di }),
+            },
+        );
+    }
+    (raw.len() <= crate::reply::MAX_READ_LEN).then_some(Repr {
+        address,
+        follow: control.has_follow(),
+        body: Body::Reply(Reply::Read97 {
+            di,
+            data: if wire {
+                Payload::Wire(rest)
+            } else {
+                Payload::Plain(rest)
+            },
+        }),
+    })
+}
+
 fn parse_inner<'a>(
     address: Address,
     control: Control,
@@ -389,6 +431,9 @@ fn parse_inner<'a>(
     hint: Option<Edition>,
 ) -> Result<Repr<'a>, Error> {
     if let Some(r) = fast_read_request(address, control, data) {
+        return Ok(r);
+    }
+    if let Some(r) = fast_read97(address, control, data) {
         return Ok(r);
     }
     parse_general(
@@ -493,6 +538,62 @@ fn parse_general<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 1997 read fast path gives what the general path gives, or leaves the frame to it:
+    /// control bytes around 0x01 / 0x81 (follow bit, abnormal, 2007 codes), DATA of 0..=6
+    /// bytes and of 200 / 201 bytes (the read limit), scrambled and plain, to a normal, the
+    /// broadcast, the wildcard and a partly wildcard address.
+    #[test]
+    fn read97_fast_path_matches_general_path() {
+        let addresses = [
+            Address([0x63, 0x01, 0x43, 0x03, 0, 0]),
+            Address::BROADCAST,
+            Address::WILDCARD,
+            Address([0x63, 0x01, 0, 0, 0xAA, 0xAA]),
+        ];
+        let long = [0x35u8; 201];
+        let mut fast_hits = 0;
+        for address in addresses {
+            for c in [0x01u8, 0x21, 0x41, 0x81, 0xA1, 0xC1, 0x11, 0x91, 0x83] {
+                for n in [0, 1, 2, 3, 4, 6, 200, 201] {
+                    for data in [Payload::Wire(&long[..n]), Payload::Plain(&long[..n])] {
+                        let general = parse_general(address, Control(c), data, 10, 9, 1, None);
+                        match fast_read97(address, Control(c), data) {
+                            Some(fast) => {
+                                fast_hits += 1;
+                                assert_eq!(Ok(fast), general, "{address:?} {c:02X} {n}");
+                            }
+                            None => assert!(
+                                !matches!(
+                                    general,
+                                    Ok(Repr {
+                                        body: Body::Request(Request::Read97 { .. })
+                                            | Body::Reply(Reply::Read97 { .. }),
+                                        ..
+                                    })
+                                ),
+                                "{address:?} {c:02X} {n} left to the general path"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        // Requests: three addresses × wire/plain; replies: four addresses × two controls ×
+        // five lengths (2..=200) × wire/plain.
+        assert_eq!(fast_hits, 6 + 80);
+        // frames.tsv V26: 68 63 01 43 03 00 00 68 01 02 43 C3 83 16, 1997 read of 9010.
+        let v26 = [0x43, 0xC3];
+        assert_eq!(
+            fast_read97(addresses[0], Control(0x01), Payload::Wire(&v26)),
+            Some(Repr::request(
+                addresses[0],
+                Request::Read97 {
+                    di: crate::Di97(0x9010)
+                }
+            ))
+        );
+    }
 
     /// The read-request fast path gives what the general path gives, or leaves the frame to
     /// it: control bytes around 0x11, DATA of 0..=6 bytes (only L = 4 is a plain read),
