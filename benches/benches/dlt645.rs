@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use dlt645::{Body, Frame, Repr, Scan, Scanner, Value, frames, scan};
 
 /// frames.tsv V21: `FE FE FE FE` + forward active energy reply, 230.93 kWh.
@@ -78,6 +78,25 @@ fn stream() -> Vec<u8> {
     out
 }
 
+/// The stream through `frames()`, each frame decoded.
+fn stream_frames(s: &[u8]) -> i64 {
+    frames(s).map(|(_, f)| decode(&f)).sum::<i64>()
+}
+
+/// The stream pushed into a `Scanner` and pulled out frame by frame, each frame decoded.
+fn stream_scanner(sc: &mut Scanner, s: &[u8]) -> i64 {
+    let mut acc = 0;
+    let mut rest: &[u8] = s;
+    while !rest.is_empty() {
+        let n = sc.push(rest);
+        rest = rest.get(n..).unwrap_or(&[]);
+        while let Some(f) = sc.next_frame() {
+            acc += decode(&f);
+        }
+    }
+    acc
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("dlt645");
     g.throughput(Throughput::Elements(1));
@@ -94,25 +113,43 @@ fn bench(c: &mut Criterion) {
     assert_eq!(frames(&s).count(), 13);
     g.throughput(Throughput::Elements(13));
     g.bench_function("stream of 13 frames: frames()+decode", |b| {
-        b.iter(|| frames(black_box(&s)).map(|(_, f)| decode(&f)).sum::<i64>())
+        b.iter(|| stream_frames(black_box(&s)))
     });
     g.bench_function("stream of 13 frames: Scanner push/pull+decode", |b| {
         let mut sc: Scanner = Scanner::new();
-        b.iter(|| {
-            let mut acc = 0;
-            let mut rest: &[u8] = black_box(&s);
-            while !rest.is_empty() {
-                let n = sc.push(rest);
-                rest = rest.get(n..).unwrap_or(&[]);
-                while let Some(f) = sc.next_frame() {
-                    acc += decode(&f);
-                }
-            }
-            acc
-        })
+        b.iter(|| stream_scanner(&mut sc, black_box(&s)))
     });
     g.finish();
 }
 
+/// Instruction counting (load-independent, for valgrind): with `DLT645_IR=<case>:<n>` the
+/// binary runs the bench body of `<case>` (`reply`, `checked`, `stream`, `scanner`) `n`
+/// times and exits, without criterion. Per iteration:
+/// (Ir at n = 10001 − Ir at n = 1) / 10000 (see dlt645/README.md, "Performance").
+fn count_instructions(spec: &str) {
+    let (case, n) = spec.split_once(':').expect("DLT645_IR=<case>:<n>");
+    let n: u32 = n.parse().expect("DLT645_IR iteration count");
+    let s = stream();
+    let mut sc: Scanner = Scanner::new();
+    let mut acc = 0i64;
+    // One loop per case, so nothing but the bench body repeats.
+    match case {
+        "reply" => (0..n).for_each(|_| acc += one_reply(black_box(&REPLY))),
+        "checked" => (0..n).for_each(|_| acc += one_checked(black_box(&REPLY))),
+        "stream" => (0..n).for_each(|_| acc += stream_frames(black_box(&s))),
+        "scanner" => (0..n).for_each(|_| acc += stream_scanner(&mut sc, black_box(&s))),
+        _ => panic!("DLT645_IR case: reply, checked, stream or scanner"),
+    }
+    black_box(acc);
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("DLT645_IR") {
+        count_instructions(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

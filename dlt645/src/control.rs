@@ -141,9 +141,36 @@ pub enum Function {
     Unknown(u8),
 }
 
+/// [`Function::from_code`] for every code D4..D0, one table per edition (built at compile
+/// time from the match below), so that the lookup is an index.
+#[allow(clippy::indexing_slicing)] // c < 32, evaluated at compile time: cannot panic at run time
+static BY_CODE: [[Function; 32]; 2] = {
+    let mut t = [[Function::Unknown(0); 32]; 2];
+    let mut c = 0;
+    while c < 32 {
+        t[0][c] = Function::by_match(Edition::V2007, c as u8);
+        t[1][c] = Function::by_match(Edition::V1997, c as u8);
+        c += 1;
+    }
+    t
+};
+
 impl Function {
     /// The function of `code` (D4..D0) in `edition`.
+    #[inline]
     pub fn from_code(edition: Edition, code: u8) -> Function {
+        let t = match edition {
+            Edition::V2007 => &BY_CODE[0],
+            Edition::V1997 => &BY_CODE[1],
+        };
+        let code = code & 0x1F;
+        t.get(usize::from(code))
+            .copied()
+            .unwrap_or(Function::Unknown(code))
+    }
+
+    /// The function of `code` in `edition`, as the standards list them.
+    const fn by_match(edition: Edition, code: u8) -> Function {
         use Function::*;
         match (edition, code & 0x1F) {
             (_, 0x08) => BroadcastTime,
@@ -226,5 +253,44 @@ impl Function {
             ReRead97 => "re-read",
             Unknown(_) => "unknown",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table lookup gives the match's answer for every byte in both editions (bits
+    /// D7..D5 ignored), and names what the standards name: 0x11 read (2007), 0x01 read
+    /// (1997), 0x03 security / re-read, 0x08 broadcast time in both, 0x1E unknown.
+    #[test]
+    fn from_code_table_matches_match() {
+        for edition in [Edition::V2007, Edition::V1997] {
+            for code in 0..=255u8 {
+                assert_eq!(
+                    Function::from_code(edition, code),
+                    Function::by_match(edition, code),
+                    "{edition} {code:02X}"
+                );
+            }
+        }
+        assert_eq!(Function::from_code(Edition::V2007, 0x91), Function::Read);
+        assert_eq!(Function::from_code(Edition::V1997, 0x01), Function::Read97);
+        assert_eq!(
+            Function::from_code(Edition::V2007, 0x03),
+            Function::Security
+        );
+        assert_eq!(
+            Function::from_code(Edition::V1997, 0x03),
+            Function::ReRead97
+        );
+        assert_eq!(
+            Function::from_code(Edition::V1997, 0x08),
+            Function::BroadcastTime
+        );
+        assert_eq!(
+            Function::from_code(Edition::V2007, 0x1E),
+            Function::Unknown(0x1E)
+        );
     }
 }

@@ -114,8 +114,30 @@ impl<'a> Repr<'a> {
         frame: &Frame<&'a T>,
         edition: Option<Edition>,
     ) -> Result<Repr<'a>, Error> {
-        if let Some(r) = fast_read_reply(frame.address(), frame.control(), frame.payload()) {
-            return Ok(r);
+        // The header in one bounds check (a checked frame always has its ten header bytes
+        // and L DATA bytes; the accessors below give the same values, with a check each).
+        let bytes = frame.frame_slice();
+        if let Some((&[_, a0, a1, a2, a3, a4, a5, _, c, len], rest)) = bytes.split_first_chunk()
+            && let Some(data) = rest.get(..usize::from(len))
+        {
+            let (address, control) = (Address([a0, a1, a2, a3, a4, a5]), Control(c));
+            if let Some(r) = fast_read_reply(address, control, Payload::Wire(data)) {
+                return Ok(r);
+            }
+            // The echo of a read request inline too (parse_inner tests it again for the
+            // callers that go straight to it).
+            if let Some(r) = fast_read_request(address, control, Payload::Wire(data)) {
+                return Ok(r);
+            }
+            return parse_inner(
+                address,
+                control,
+                Payload::Wire(data),
+                frame.data_offset(),
+                frame.len_offset(),
+                frame.address_offset(),
+                edition,
+            );
         }
         parse_inner(
             frame.address(),
@@ -150,6 +172,9 @@ impl<'a> Repr<'a> {
     pub fn control(&self) -> Control {
         match &self.body {
             Body::Request(r) => Control::request(r.function().code()),
+            // The reply a concentrator sees most, in an arm of its own: its code is a
+            // constant, not a second jump table over the reply kinds.
+            Body::Reply(Reply::Read { .. }) => Control::reply(Function::Read.code(), self.follow),
             Body::Reply(r) => Control::reply(r.function().code(), self.follow),
             // An abnormal reply keeps D5 as it came (lossless), though meters leave it 0.
             Body::Error { function, .. } => {
@@ -328,7 +353,103 @@ fn fast_read_reply(address: Address, control: Control, data: Payload<'_>) -> Opt
     None
 }
 
+/// The echo of a concentrator's own read request (0x11, exactly the DI: L = 4), to an address
+/// a read may go to (not the broadcast address, 2007 §4.1), inline after the read-reply path
+/// and at the top of the general path: the same result as `Request::parse` gives it
+/// (`read_request_fast_path_matches_general_path`).
+#[inline(always)]
+fn fast_read_request(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
+    let (raw, wire) = data.as_raw();
+    if control.0 == 0x11
+        && let Ok(di) = <[u8; 4]>::try_from(raw)
+        && address.allowed_for_request(Function::Read)
+    {
+        let di = u32::from_le_bytes(di);
+        let di = if wire {
+            crate::bcd::unscramble4(di, 4)
+        } else {
+            di
+        };
+        return Some(Repr {
+            address,
+            follow: false,
+            body: Body::Request(Request::Read { di: crate::Di(di) }),
+        });
+    }
+    None
+}
+
+/// The 1997 read exchange, which 1997 meters still answer on many buses: the request 0x01
+/// with exactly the DI (L = 2) to an address a read may go to (not the broadcast address),
+/// and the normal reply 0x81 / 0xA1 with the DI and at most [`MAX_READ_LEN`](crate::MAX_READ_LEN)
+/// bytes in all, at the top of the general path: the same result as `Request::parse` /
+/// `Reply::parse` give them (`read97_fast_path_matches_general_path`).
+#[inline(always)]
+fn fast_read97(address: Address, control: Control, data: Payload<'_>) -> Option<Repr<'_>> {
+    if !matches!(control.0, 0x01 | 0x81 | 0xA1) {
+        return None;
+    }
+    let (raw, wire) = data.as_raw();
+    let (di, rest) = raw.split_first_chunk::<2>()?;
+    // The DI's two bytes unscrambled at once (DI0 first on the wire: little-endian).
+    let di = u16::from_le_bytes(*di);
+    let di = crate::Di97(if wire {
+        crate::bcd::unscramble4(u32::from(di), 2) as u16
+    } else {
+        di
+    });
+    if control.0 == 0x01 {
+        return (rest.is_empty() && address.allowed_for_request(Function::Read97)).then_some(
+            Repr {
+                address,
+                follow: false,
+                body: Body::Request(Request::Read97 { di }),
+            },
+        );
+    }
+    (raw.len() <= crate::reply::MAX_READ_LEN).then_some(Repr {
+        address,
+        follow: control.has_follow(),
+        body: Body::Reply(Reply::Read97 {
+            di,
+            data: if wire {
+                Payload::Wire(rest)
+            } else {
+                Payload::Plain(rest)
+            },
+        }),
+    })
+}
+
 fn parse_inner<'a>(
+    address: Address,
+    control: Control,
+    data: Payload<'a>,
+    data_offset: usize,
+    len_offset: usize,
+    address_offset: usize,
+    hint: Option<Edition>,
+) -> Result<Repr<'a>, Error> {
+    if let Some(r) = fast_read_request(address, control, data) {
+        return Ok(r);
+    }
+    if let Some(r) = fast_read97(address, control, data) {
+        return Ok(r);
+    }
+    parse_general(
+        address,
+        control,
+        data,
+        data_offset,
+        len_offset,
+        address_offset,
+        hint,
+    )
+}
+
+/// [`parse_inner`] without the read-request fast path: every frame.
+#[inline(always)]
+fn parse_general<'a>(
     address: Address,
     control: Control,
     data: Payload<'a>,
@@ -412,4 +533,119 @@ fn parse_inner<'a>(
         follow: control.has_follow(),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 1997 read fast path gives what the general path gives, or leaves the frame to it:
+    /// control bytes around 0x01 / 0x81 (follow bit, abnormal, 2007 codes), DATA of 0..=6
+    /// bytes and of 200 / 201 bytes (the read limit), scrambled and plain, to a normal, the
+    /// broadcast, the wildcard and a partly wildcard address.
+    #[test]
+    fn read97_fast_path_matches_general_path() {
+        let addresses = [
+            Address([0x63, 0x01, 0x43, 0x03, 0, 0]),
+            Address::BROADCAST,
+            Address::WILDCARD,
+            Address([0x63, 0x01, 0, 0, 0xAA, 0xAA]),
+        ];
+        let long = [0x35u8; 201];
+        let mut fast_hits = 0;
+        for address in addresses {
+            for c in [0x01u8, 0x21, 0x41, 0x81, 0xA1, 0xC1, 0x11, 0x91, 0x83] {
+                for n in [0, 1, 2, 3, 4, 6, 200, 201] {
+                    for data in [Payload::Wire(&long[..n]), Payload::Plain(&long[..n])] {
+                        let general = parse_general(address, Control(c), data, 10, 9, 1, None);
+                        match fast_read97(address, Control(c), data) {
+                            Some(fast) => {
+                                fast_hits += 1;
+                                assert_eq!(Ok(fast), general, "{address:?} {c:02X} {n}");
+                            }
+                            None => assert!(
+                                !matches!(
+                                    general,
+                                    Ok(Repr {
+                                        body: Body::Request(Request::Read97 { .. })
+                                            | Body::Reply(Reply::Read97 { .. }),
+                                        ..
+                                    })
+                                ),
+                                "{address:?} {c:02X} {n} left to the general path"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        // Requests: three addresses × wire/plain; replies: four addresses × two controls ×
+        // five lengths (2..=200) × wire/plain.
+        assert_eq!(fast_hits, 6 + 80);
+        // frames.tsv V26: 68 63 01 43 03 00 00 68 01 02 43 C3 83 16, 1997 read of 9010.
+        let v26 = [0x43, 0xC3];
+        assert_eq!(
+            fast_read97(addresses[0], Control(0x01), Payload::Wire(&v26)),
+            Some(Repr::request(
+                addresses[0],
+                Request::Read97 {
+                    di: crate::Di97(0x9010)
+                }
+            ))
+        );
+    }
+
+    /// The read-request fast path gives what the general path gives, or leaves the frame to
+    /// it: control bytes around 0x11, DATA of 0..=6 bytes (only L = 4 is a plain read),
+    /// scrambled and plain, to a normal, the broadcast (refused for reads), the wildcard and
+    /// a partly wildcard address.
+    #[test]
+    fn read_request_fast_path_matches_general_path() {
+        let addresses = [
+            Address([0x61, 0x01, 0, 0, 0, 0]),
+            Address::BROADCAST,
+            Address::WILDCARD,
+            Address([0x61, 0x01, 0, 0, 0xAA, 0xAA]),
+        ];
+        let bytes = [0x33u8, 0x34, 0x34, 0x35, 0x37, 0x33];
+        let mut fast_hits = 0;
+        for address in addresses {
+            for c in [0x11u8, 0x31, 0x51, 0x91, 0x12, 0x01] {
+                for n in 0..=bytes.len() {
+                    for data in [Payload::Wire(&bytes[..n]), Payload::Plain(&bytes[..n])] {
+                        let general = parse_general(address, Control(c), data, 10, 9, 1, None);
+                        match fast_read_request(address, Control(c), data) {
+                            Some(fast) => {
+                                fast_hits += 1;
+                                assert_eq!(Ok(fast), general, "{address:?} {c:02X} {data:?}");
+                            }
+                            None => assert!(
+                                !matches!(
+                                    general,
+                                    Ok(Repr {
+                                        body: Body::Request(Request::Read { .. }),
+                                        ..
+                                    })
+                                ),
+                                "{address:?} {c:02X} {data:?} left to the general path"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        // Three addresses a read may go to, scrambled and plain.
+        assert_eq!(fast_hits, 6);
+        // frames.tsv V04: 68 61 01 00 00 00 00 68 11 04 33 33 34 33 14 16, read of 00010000.
+        let v04 = [0x33, 0x33, 0x34, 0x33];
+        assert_eq!(
+            fast_read_request(addresses[0], Control(0x11), Payload::Wire(&v04)),
+            Some(Repr::request(
+                addresses[0],
+                Request::Read {
+                    di: crate::Di(0x0001_0000)
+                }
+            ))
+        );
+    }
 }

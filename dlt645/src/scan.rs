@@ -42,8 +42,12 @@ pub enum Scan {
 pub fn scan(buf: &[u8]) -> Scan {
     // The usual preamble (four FE, as masters send and many meters echo) in one compare.
     let fe = match buf.split_first_chunk::<4>() {
-        Some((&[WAKE_UP, WAKE_UP, WAKE_UP, WAKE_UP], rest)) => {
-            4 + rest.iter().take_while(|b| **b == WAKE_UP).count()
+        Some((four, rest)) if u32::from_ne_bytes(*four) == u32::from_ne_bytes([WAKE_UP; 4]) => {
+            match rest.split_first() {
+                // More than four: count them.
+                Some((&WAKE_UP, more)) => 5 + more.iter().take_while(|b| **b == WAKE_UP).count(),
+                _ => 4,
+            }
         }
         _ => buf.iter().take_while(|b| **b == WAKE_UP).count(),
     };
@@ -255,6 +259,42 @@ impl<'a> Iterator for Frames<'a> {
                     return None;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Any number of wake-up bytes before a frame (frames.tsv V21 without its own four) is
+    /// skipped, whether the usual four, fewer or more; with only wake-up bytes, at most
+    /// MAX_PREAMBLE are kept.
+    #[test]
+    fn wake_up_bytes_of_any_count() {
+        let frame = [
+            0x68, 0x18, 0x55, 0x60, 0x06, 0x00, 0x00, 0x68, 0x91, 0x08, 0x33, 0x33, 0x34, 0x33,
+            0xC6, 0x63, 0x35, 0x33, 0x9A, 0x16,
+        ];
+        for k in 0..=9 {
+            let mut buf = [WAKE_UP; 29];
+            buf[k..k + frame.len()].copy_from_slice(&frame);
+            let buf = &buf[..k + frame.len()];
+            assert_eq!(
+                scan(buf),
+                Scan::Frame {
+                    start: k,
+                    end: k + frame.len()
+                },
+                "{k} wake-up bytes"
+            );
+            let only = &buf[..k];
+            let want = if k > MAX_PREAMBLE {
+                Scan::Skip(k - MAX_PREAMBLE)
+            } else {
+                Scan::Incomplete { needed: OVERHEAD }
+            };
+            assert_eq!(scan(only), want, "{k} wake-up bytes alone");
         }
     }
 }
