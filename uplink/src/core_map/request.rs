@@ -70,6 +70,12 @@ pub enum Command<'a> {
         /// The meter, if readable.
         meter: Option<concentrator_core::Meter>,
     },
+    /// 04 F1: new uplink communication parameters (heartbeat period, CON classes …).
+    SetCommParams(crate::unit::CommParams),
+    /// 04 F9: new event record configuration (which ERCs are recorded, which important).
+    SetEventConfig(crate::unit::EventConfig),
+    /// 0A F1 / F9 on p0: report the current parameters of this Fn.
+    QueryParams,
     /// 0A F10: report the archive entry with this serial.
     QueryArchive {
         /// The serial asked for.
@@ -206,6 +212,13 @@ pub fn plan<'a>(
             (Afn::Control, 31, Some(Data::SetTime(t))) => {
                 Command::SetClock(clock_of(t).ok_or(label)?)
             }
+            (Afn::SetParameters, 1, Some(Data::CommParams(p))) if pn == 0 => {
+                Command::SetCommParams(p)
+            }
+            (Afn::SetParameters, 9, Some(Data::EventConfig(c))) if pn == 0 => {
+                Command::SetEventConfig(c)
+            }
+            (Afn::QueryParameters, 1 | 9, _) if pn == 0 => Command::QueryParams,
             (Afn::SetParameters, 10, Some(Data::Archive(list))) => {
                 for e in list.iter() {
                     each(Planned {

@@ -167,6 +167,14 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
         self.clock = super::clock::wall_seconds(&calendar).map(|s| (now, s));
     }
 
+    /// Changes how long the session waits for the master's confirm (login, heartbeat, report)
+    /// and how many login frames it sends before giving the connection up (at least 1), as
+    /// AFN 04 F1's timeout and retries (retries + 1 attempts) say; from the next wait on.
+    pub fn set_link_timing(&mut self, confirm_timeout: Duration, login_attempts: u8) {
+        self.config.confirm_timeout = confirm_timeout;
+        self.config.login_attempts = login_attempts.max(1);
+    }
+
     /// Changes the heartbeat period (AFN 04 F1's heartbeat); while online the next heartbeat
     /// is due one new period after `now` at the latest.
     pub fn set_heartbeat(&mut self, now: Instant, period: Duration) {
