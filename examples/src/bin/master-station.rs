@@ -20,6 +20,11 @@
 //!   report-allow | report-forbid AAAA:TTTT PW   AFN 05 F29 / F37 (active event reporting)
 //!   archive-set AAAA:TTTT PW SERIAL:POINT:PORT:BAUD:PROTO:ADDR12:PW12 ...   AFN 04 F10
 //!   archive-query AAAA:TTTT SERIAL ...     AFN 0A F10
+//!   comm-set AAAA:TTTT PW RTS DELAY TIMEOUT RETRIES CONHEX HEARTBEAT   AFN 04 F1
+//!                                          (RTS ×20 ms, DELAY and HEARTBEAT min, TIMEOUT s)
+//!   erc-config-set AAAA:TTTT PW VALIDHEX IMPORTANTHEX   AFN 04 F9 (16 hex digits each,
+//!                                          bit n-1 = ERCn)
+//!   param-query AAAA:TTTT FN               AFN 0A FN (1 uplink parameters, 9 ERC config)
 //!   results                                stored results
 //!   reports [AAAA:TTTT]                    event records reported actively (needs --db)
 //!   quit
@@ -224,6 +229,39 @@ fn command(words: &[&str]) -> Result<Command, String> {
                 .skip(2)
                 .map(|s| num(Some(s), "serial"))
                 .collect::<Result<_, _>>()?,
+        },
+        Some("comm-set") => {
+            let hex8 = |s: Option<&str>| {
+                u8::from_str_radix(s.ok_or("missing CONHEX")?, 16)
+                    .map_err(|_| "CONHEX: 2 hex digits".to_string())
+            };
+            Command::CommParamsSet {
+                pw: pw(w(2))?,
+                params: qgdw1376_1::unit::CommParams {
+                    rts_delay: num(w(3), "RTS")?,
+                    report_delay: num(w(4), "DELAY")?,
+                    timeout: num(w(5), "TIMEOUT")?,
+                    retries: num(w(6), "RETRIES")?,
+                    confirm: qgdw1376_1::unit::ConfirmClasses::from_bits_retain(hex8(w(7))?),
+                    heartbeat: num(w(8), "HEARTBEAT")?,
+                },
+            }
+        }
+        Some("erc-config-set") => {
+            let hex64 = |s: Option<&str>, what: &str| {
+                u64::from_str_radix(s.ok_or(format!("missing {what}"))?, 16)
+                    .map_err(|_| format!("{what}: up to 16 hex digits"))
+            };
+            Command::EventConfigSet {
+                pw: pw(w(2))?,
+                config: qgdw1376_1::unit::EventConfig {
+                    valid: hex64(w(3), "VALIDHEX")?,
+                    important: hex64(w(4), "IMPORTANTHEX")?,
+                },
+            }
+        }
+        Some("param-query") => Command::ParamsQuery {
+            fn_number: num(w(2), "FN")?,
         },
         Some(other) => return Err(format!("unknown command '{other}'")),
         None => return Err("empty command".into()),
