@@ -445,3 +445,65 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PW: &str = "000102030405060708090a0b0c0d0e0f";
+
+    #[test]
+    fn parameter_commands_build_the_units_of_the_vectors() {
+        // comm-set with vector U05's parameters: RTS 10, delay 20, 798 s, 0 retries, CON 07,
+        // heartbeat 15 min; the data unit is U05's `0A 14 1E 03 07 0F` after DA p0, DT F1.
+        let c = command(&[
+            "comm-set",
+            "0200:1234",
+            PW,
+            "10",
+            "20",
+            "798",
+            "0",
+            "07",
+            "15",
+        ])
+        .unwrap();
+        let b = c.build().unwrap();
+        assert_eq!(b.afn, qgdw1376_1::Afn::SetParameters);
+        assert_eq!(
+            b.units,
+            [0, 0, 0x01, 0x00, 0x0A, 0x14, 0x1E, 0x03, 0x07, 0x0F]
+        );
+        assert!(b.pw.is_some());
+        // erc-config-set: ERC31 recorded (bit 30), none important; little-endian words.
+        let c = command(&["erc-config-set", "0200:1234", PW, "40000000", "0"]).unwrap();
+        let b = c.build().unwrap();
+        assert_eq!(&b.units[..4], [0, 0, 0x01, 0x01]); // DT F9: group 1, bit 0
+        assert_eq!(&b.units[4..12], [0, 0, 0, 0x40, 0, 0, 0, 0]);
+        assert_eq!(&b.units[12..], [0; 8]);
+        let b = command(&["param-query", "0200:1234", "9"])
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(
+            (b.afn, b.code, b.pw),
+            (qgdw1376_1::Afn::QueryParameters, 11, None)
+        );
+        assert_eq!(b.units, [0, 0, 0x01, 0x01]);
+        // Out of range: retries 4 does not fit D12–D13, a typed error.
+        let c = command(&[
+            "comm-set",
+            "0200:1234",
+            PW,
+            "10",
+            "20",
+            "798",
+            "4",
+            "07",
+            "15",
+        ])
+        .unwrap();
+        assert!(c.build().unwrap_err().contains("encode"));
+        assert!(command(&["erc-config-set", "0200:1234", PW, "xyz", "0"]).is_err());
+    }
+}

@@ -46,8 +46,8 @@ pub struct DaemonHandler {
     log: Box<dyn FnMut(&str) + Send>,
     /// AFN 04 F1 as the daemon answers it before the master sets one.
     default_comm: qgdw1376_1::unit::CommParams,
-    /// The F1 in force, once looked up in the store.
-    comm: Option<qgdw1376_1::unit::CommParams>,
+    /// The F1 in force once looked up in the store, and whether the master set it.
+    comm: Option<(qgdw1376_1::unit::CommParams, bool)>,
 }
 
 impl DaemonHandler {
@@ -73,12 +73,12 @@ impl DaemonHandler {
         self
     }
 
-    /// The F1 in force: as the master set it (stored), else the defaults.
-    fn comm(&mut self) -> Option<qgdw1376_1::unit::CommParams> {
+    /// The F1 in force: as the master set it (stored, `true`), else the defaults.
+    fn comm(&mut self) -> Option<(qgdw1376_1::unit::CommParams, bool)> {
         if self.comm.is_none() {
             let log = self.events.log()?;
             let stored = log.lock().ok()?.comm_params();
-            self.comm = Some(stored.unwrap_or(self.default_comm));
+            self.comm = Some(stored.map_or((self.default_comm, false), |p| (p, true)));
         }
         self.comm
     }
@@ -292,7 +292,7 @@ impl UplinkHandler for DaemonHandler {
                         (self.log)(&format!("uplink: 04 F1 not taken: {e}"));
                         return Answer::Deny;
                     }
-                    self.comm = Some(cp);
+                    self.comm = Some((cp, true));
                     (self.log)(&format!(
                         "uplink: 04 F1: heartbeat {} min, timeout {} s, {} retries, CON flags {:02X}",
                         cp.heartbeat,
@@ -319,7 +319,7 @@ impl UplinkHandler for DaemonHandler {
                 }
                 (Afn::QueryParameters, f @ (1 | 9), Command::QueryParams) => {
                     let unit = if f == 1 {
-                        self.comm().map(Data::CommParams)
+                        self.comm().map(|(p, _)| Data::CommParams(p))
                     } else {
                         self.events.log().and_then(|l| {
                             l.lock().ok().map(|l| Data::EventConfig(l.event_config()))
@@ -365,12 +365,12 @@ impl UplinkHandler for DaemonHandler {
     }
 
     fn link_timing(&mut self) -> Option<LinkTiming> {
-        let p = self.comm()?;
-        // The configured period while F1 is the default (it may be below a minute).
-        let heartbeat = if p == self.default_comm {
-            Duration::secs(u64::from(self.heartbeat_s))
-        } else {
+        let (p, set) = self.comm()?;
+        // The configured period until the master sets F1 (it may be below a minute).
+        let heartbeat = if set {
             Duration::minutes(u64::from(p.heartbeat))
+        } else {
+            Duration::secs(u64::from(self.heartbeat_s))
         };
         let timeout = if p.timeout == 0 {
             DEFAULT_TIMEOUT_S
