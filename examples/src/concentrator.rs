@@ -10,5 +10,6 @@ pub mod events;
 pub mod forward;
 pub mod json;
 pub mod ops;
+pub mod params;
 pub mod store;
 pub mod uplink;

@@ -70,6 +70,20 @@ pub trait UplinkHandler {
         None
     }
 
+    /// The terminal's calendar time (the local time the master's time labels count in),
+    /// handed to the session each turn of the loop so that a request whose Tp has expired is
+    /// dropped ([`Event::Expired`]). `None` (the default): Tp is not checked.
+    fn wall_clock(&mut self) -> Option<qgdw1376_1::value::DateTime> {
+        None
+    }
+
+    /// The link timing in force (AFN 04 F1: heartbeat period, confirm timeout, login
+    /// attempts); applied to the session whenever it changes. `None` (the default): the
+    /// [`ClientConfig`]'s session settings stay.
+    fn link_timing(&mut self) -> Option<LinkTiming> {
+        None
+    }
+
     /// The link failed and why: TCP connect, TLS handshake (certificate refused), read or
     /// write error, closed by the master station. The session backs off and reconnects.
     fn link_error(&mut self, reason: &str) {
@@ -83,6 +97,17 @@ impl<H: UplinkHandler> Handler for Adapter<'_, H> {
     fn request(&mut self, request: &FrameRepr<'_>, reply: &mut Reply<'_>) -> Answer {
         self.0.request(request, reply)
     }
+}
+
+/// Session timing a handler may change while the link runs (AFN 04 F1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkTiming {
+    /// Heartbeat period.
+    pub heartbeat: qgdw1376_1::session::Duration,
+    /// How long the session waits for the master's confirm.
+    pub confirm_timeout: qgdw1376_1::session::Duration,
+    /// Login frames sent before the connection is given up.
+    pub login_attempts: u8,
 }
 
 /// Where to connect and how the session behaves.
@@ -183,7 +208,18 @@ impl UplinkClient {
         let mut stream: Option<Stream> = None;
         let mut stats = ClientStats::default();
         let mut buf = vec![0u8; 4096];
+        let mut timing = None;
         while !self.stop.load(Ordering::Relaxed) {
+            if let Some(t) = handler.link_timing()
+                && timing != Some(t)
+            {
+                term.set_heartbeat(now(), t.heartbeat);
+                term.set_link_timing(t.confirm_timeout, t.login_attempts);
+                timing = Some(t);
+            }
+            if let Some(c) = handler.wall_clock() {
+                term.set_wall_clock(now(), c);
+            }
             term.poll(now());
             while let Some(e) = term.poll_event() {
                 match e {

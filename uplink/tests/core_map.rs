@@ -12,7 +12,8 @@ use qgdw1376_1::core_map::{
     Command, MapError, archive_entry, decimal_to_quantity, erc, meter_of_entry, plan,
 };
 use qgdw1376_1::unit::{
-    Erc, Events, ForwardActive, List, MeterEntry, MeterProtocol, Records, Values, emit_group,
+    Erc, EventConfig, Events, ForwardActive, List, MeterEntry, MeterProtocol, Records, Values,
+    emit_group,
 };
 use qgdw1376_1::value::{A14, Date, Month, Unit};
 use qgdw1376_1::{Address, Afn, Da, Data, Dt, FrameRepr, Seq};
@@ -444,4 +445,38 @@ fn core_alarms_become_erc12_and_erc31_records_that_round_trip() {
         },
     };
     assert!(erc(&reading_round).is_none());
+}
+
+#[test]
+fn parameters_f1_and_f9_set_and_query_on_p0() {
+    // 04 F1 with the parameters of vector U05 (a real 0A F1 reply): RTS 10, delay 20,
+    // word 031E, CON 07, heartbeat 15 min.
+    let u05 = vector("U05");
+    let u05 = FrameRepr::parse_bytes(&u05).unwrap();
+    let Some(Data::CommParams(cp)) = u05.data_units().next().unwrap().unwrap().data().unwrap()
+    else {
+        panic!("U05 is 0A F1")
+    };
+    let p = planned(&request(Afn::SetParameters, 0, 1, &[Data::CommParams(cp)])).unwrap();
+    assert_eq!(p, [(0, 1, Command::SetCommParams(cp))]);
+    // 04 F9: ERC31 recorded and general, ERC14 recorded and important.
+    let c = EventConfig {
+        valid: 1 << 30 | 1 << 13,
+        important: 1 << 13,
+    };
+    let p = planned(&request(Afn::SetParameters, 0, 9, &[Data::EventConfig(c)])).unwrap();
+    assert_eq!(p, [(0, 9, Command::SetEventConfig(c))]);
+    for f in [1, 9] {
+        let p = planned(&request(Afn::QueryParameters, 0, f, &[])).unwrap();
+        assert_eq!(p, [(0, f, Command::QueryParams)]);
+    }
+    // Terminal parameters live on p0 only.
+    assert_eq!(
+        planned(&request(Afn::SetParameters, 1, 9, &[Data::EventConfig(c)])),
+        Err(MapError::Unsupported {
+            afn: 0x04,
+            fn_number: 9
+        })
+    );
+    assert!(planned(&request(Afn::QueryParameters, 2, 1, &[])).is_err());
 }

@@ -5,9 +5,10 @@
 use proptest::prelude::*;
 use qgdw1376_1::unit::{
     AckEntry, AckList, CommParams, ConfirmClasses, Curve, CurveLabel, Endpoint, Energies, Erc,
-    EventRecord, Events, ForwardActive, ForwardReply, ForwardRequest, Layout, List, MasterAddress,
-    MeterClock, MeterEntry, MeterFault, MeterProtocol, PointFlag, PowerOffOn, PowerSnapshot,
-    ReadingFailure, Records, RemoteTrip, StatusChange, Values, curve_format, emit_group, group_len,
+    EventConfig, EventRecord, Events, ForwardActive, ForwardReply, ForwardRequest, Layout, List,
+    MasterAddress, MeterClock, MeterEntry, MeterFault, MeterProtocol, PointFlag, PowerOffOn,
+    PowerSnapshot, ReadingFailure, Records, RemoteTrip, StatusChange, Values, curve_format,
+    emit_group, group_len,
 };
 use qgdw1376_1::value::{
     A5, A7, A9, A11, A14, A25, Date, DateTime, Format, MinuteTime, Month, Quantity, Unit,
@@ -194,6 +195,16 @@ proptest! {
             apn: m.4,
         };
         round_trip(Layout::MasterAddress, 3, &Data::MasterAddress(ma));
+    }
+
+    #[test]
+    fn event_config(valid in any::<u64>(), important in any::<u64>()) {
+        let c = EventConfig { valid, important };
+        round_trip(Layout::EventConfig, 9, &Data::EventConfig(c));
+        for erc in 1..=64u8 {
+            prop_assert_eq!(c.records(erc), valid >> (erc - 1) & 1 == 1);
+            prop_assert_eq!(c.is_important(erc), important >> (erc - 1) & 1 == 1);
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use qgdw1376_1::session::{
 use qgdw1376_1::unit::Data;
 use qgdw1376_1::{
     Address, Afn, Collector, Da, Direction, Dt, FrameRepr, LinkTest, PW_LEN, Position, Progress,
-    Seq,
+    Seq, Tp,
 };
 
 const TSV: &str = include_str!(concat!(
@@ -632,4 +632,154 @@ fn a_per_unit_confirm_answers_a_report_by_its_err_codes() {
     s.receive(t(1003), &f3(pseq, 1), &mut Script::default())
         .unwrap();
     assert_eq!(events(&mut s), [Event::ReportDenied { pseq }]);
+}
+
+/// `request` with a time label: sent at dd hh:mm:ss, `delay` minutes allowed (TpV = 1).
+fn labelled(afn: Afn, fn_number: u16, seq: u8, pw: Option<[u8; PW_LEN]>, tp: Tp) -> Vec<u8> {
+    let plain = request(afn, fn_number, seq, true, pw);
+    let f = FrameRepr::parse_bytes(&plain).unwrap();
+    let g = FrameRepr {
+        seq: Seq { tpv: true, ..f.seq },
+        tp: Some(tp),
+        ..f
+    };
+    let mut out = vec![0u8; g.buffer_len()];
+    g.emit(&mut out).unwrap();
+    out
+}
+
+fn wall(day: u8, hour: u8, minute: u8, second: u8) -> qgdw1376_1::value::DateTime {
+    qgdw1376_1::value::DateTime {
+        year: 26,
+        month: 12,
+        day,
+        hour,
+        minute,
+        second,
+        weekday: 0,
+    }
+}
+
+#[test]
+fn a_request_with_an_expired_time_label_is_dropped_unexecuted_and_audited() {
+    let mut s = online();
+    let mut h = Script::default();
+    // The terminal's calendar: 2026-12-05 03:50:00 at t = 1 s; it runs on with t.
+    s.set_wall_clock(t(1000), wall(5, 3, 50, 0));
+    let tp = |pfc, minute, second, delay| Tp {
+        pfc,
+        second,
+        minute,
+        hour: 3,
+        day: 5,
+        delay,
+    };
+    // Sent 03:44:59 with 5 minutes allowed, received 03:50:00: late by a second. A trip with
+    // the right PW: nothing runs, nothing answers, the event says why.
+    let late = labelled(Afn::Control, 1, 3, Some(KEY), tp(0x13, 44, 59, 5));
+    assert_eq!(
+        FrameRepr::parse_bytes(&late).unwrap().seq.to_byte(),
+        Some(0xF3)
+    );
+    s.receive(t(1000), &late, &mut h).unwrap();
+    assert!(drain(&mut s).is_empty());
+    assert!(h.calls.is_empty());
+    assert_eq!(s.executed(), 0);
+    assert_eq!(
+        events(&mut s),
+        [Event::Expired {
+            afn: Afn::Control,
+            seq: 3,
+            master: 1,
+            age_s: 301,
+            delay_min: 5
+        }]
+    );
+    // Sent 03:45:01, 5 minutes allowed, received 299 s later (t = 1 s + 0.5 s, the clock
+    // has run on half a second: 03:50:00.5): in time, executed and confirmed (CON) with a
+    // reply without Tp (TpV = 0).
+    let fresh = labelled(Afn::Control, 1, 4, Some(KEY), tp(0x14, 45, 1, 5));
+    s.receive(t(1500), &fresh, &mut h).unwrap();
+    let ok = drain(&mut s);
+    let f = FrameRepr::parse_bytes(&ok[0]).unwrap();
+    assert_eq!(
+        (f.afn, f.seq.seq, f.seq.tpv, f.tp),
+        (Afn::Confirm, 4, false, None)
+    );
+    assert_eq!(h.calls, [(Afn::Control, 4)]);
+    // The same label 2 s later on the session's clock (03:50:02): expired, not a repeat.
+    let again = labelled(Afn::Control, 1, 5, Some(KEY), tp(0x15, 45, 1, 5));
+    s.receive(t(3000), &again, &mut h).unwrap();
+    assert!(drain(&mut s).is_empty());
+    assert!(matches!(
+        events(&mut s)[..],
+        [Event::Expired {
+            seq: 5,
+            age_s: 301,
+            ..
+        }]
+    ));
+    // Delay 0: no limit, a day-old label still runs.
+    let old = labelled(
+        Afn::Class1,
+        2,
+        6,
+        None,
+        Tp {
+            day: 4,
+            ..tp(0x16, 0, 0, 0)
+        },
+    );
+    s.receive(t(4000), &old, &mut h).unwrap();
+    assert_eq!(drain(&mut s).len(), 1);
+    assert_eq!(h.calls.len(), 2);
+}
+
+#[test]
+fn without_a_wall_clock_time_labels_are_not_checked() {
+    let mut s = online();
+    let mut h = Script::default();
+    let tp = Tp {
+        pfc: 1,
+        second: 0,
+        minute: 0,
+        hour: 0,
+        day: 1,
+        delay: 1,
+    };
+    s.receive(t(1000), &labelled(Afn::Class1, 2, 1, None, tp), &mut h)
+        .unwrap();
+    assert_eq!(drain(&mut s).len(), 1);
+    assert_eq!(h.calls, [(Afn::Class1, 1)]);
+    // An invalid calendar time (31 November) forgets the clock rather than guessing.
+    let mut nov31 = wall(31, 0, 0, 0);
+    nov31.month = 11;
+    s.set_wall_clock(t(1000), nov31);
+    s.receive(t(2000), &labelled(Afn::Class1, 2, 2, None, tp), &mut h)
+        .unwrap();
+    assert_eq!(drain(&mut s).len(), 1);
+    assert_eq!(h.calls.len(), 2);
+}
+
+#[test]
+fn a_new_heartbeat_period_applies_from_now() {
+    let mut s = online();
+    // Config::new: 15 min. Set 1 min at t = 10 s: the next heartbeat at 70 s, then every
+    // minute.
+    s.set_heartbeat(t(10_000), Duration::minutes(1));
+    assert_eq!(s.poll_timeout(), Some(t(70_000)));
+    s.poll(t(69_999));
+    assert!(drain(&mut s).is_empty());
+    s.poll(t(70_000));
+    let hb = drain(&mut s);
+    assert_eq!(hb.len(), 1);
+    let f = FrameRepr::parse_bytes(&hb[0]).unwrap();
+    assert_eq!(f.as_link_test(), Some(LinkTest::Heartbeat));
+    let mut confirm = [0u8; 32];
+    let n = FrameRepr::link_confirm(u01_address(), f.seq.seq)
+        .emit(&mut confirm)
+        .unwrap();
+    s.receive(t(70_100), &confirm[..n], &mut Script::default())
+        .unwrap();
+    assert_eq!(s.poll_timeout(), Some(t(130_000)));
 }

@@ -21,6 +21,11 @@
 //!   report-allow | report-forbid AAAA:TTTT PW   AFN 05 F29 / F37 (active event reporting)
 //!   archive-set AAAA:TTTT PW SERIAL:POINT:PORT:BAUD:PROTO:ADDR12:PW12 ...   AFN 04 F10
 //!   archive-query AAAA:TTTT SERIAL ...     AFN 0A F10
+//!   comm-set AAAA:TTTT PW RTS DELAY TIMEOUT RETRIES CONHEX HEARTBEAT   AFN 04 F1
+//!                                          (RTS ×20 ms, DELAY and HEARTBEAT min, TIMEOUT s)
+//!   erc-config-set AAAA:TTTT PW VALIDHEX IMPORTANTHEX   AFN 04 F9 (16 hex digits each,
+//!                                          bit n-1 = ERCn)
+//!   param-query AAAA:TTTT FN               AFN 0A FN (1 uplink parameters, 9 ERC config)
 //!   results                                stored results
 //!   reports [AAAA:TTTT]                    event records reported actively (needs --db)
 //!   quit
@@ -232,6 +237,39 @@ fn command(words: &[&str]) -> Result<Command, String> {
                 .map(|s| num(Some(s), "serial"))
                 .collect::<Result<_, _>>()?,
         },
+        Some("comm-set") => {
+            let hex8 = |s: Option<&str>| {
+                u8::from_str_radix(s.ok_or("missing CONHEX")?, 16)
+                    .map_err(|_| "CONHEX: 2 hex digits".to_string())
+            };
+            Command::CommParamsSet {
+                pw: pw(w(2))?,
+                params: qgdw1376_1::unit::CommParams {
+                    rts_delay: num(w(3), "RTS")?,
+                    report_delay: num(w(4), "DELAY")?,
+                    timeout: num(w(5), "TIMEOUT")?,
+                    retries: num(w(6), "RETRIES")?,
+                    confirm: qgdw1376_1::unit::ConfirmClasses::from_bits_retain(hex8(w(7))?),
+                    heartbeat: num(w(8), "HEARTBEAT")?,
+                },
+            }
+        }
+        Some("erc-config-set") => {
+            let hex64 = |s: Option<&str>, what: &str| {
+                u64::from_str_radix(s.ok_or(format!("missing {what}"))?, 16)
+                    .map_err(|_| format!("{what}: up to 16 hex digits"))
+            };
+            Command::EventConfigSet {
+                pw: pw(w(2))?,
+                config: qgdw1376_1::unit::EventConfig {
+                    valid: hex64(w(3), "VALIDHEX")?,
+                    important: hex64(w(4), "IMPORTANTHEX")?,
+                },
+            }
+        }
+        Some("param-query") => Command::ParamsQuery {
+            fn_number: num(w(2), "FN")?,
+        },
         Some(other) => return Err(format!("unknown command '{other}'")),
         None => return Err("empty command".into()),
     })
@@ -412,5 +450,67 @@ fn main() -> ExitCode {
             eprintln!("master-station: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PW: &str = "000102030405060708090a0b0c0d0e0f";
+
+    #[test]
+    fn parameter_commands_build_the_units_of_the_vectors() {
+        // comm-set with vector U05's parameters: RTS 10, delay 20, 798 s, 0 retries, CON 07,
+        // heartbeat 15 min; the data unit is U05's `0A 14 1E 03 07 0F` after DA p0, DT F1.
+        let c = command(&[
+            "comm-set",
+            "0200:1234",
+            PW,
+            "10",
+            "20",
+            "798",
+            "0",
+            "07",
+            "15",
+        ])
+        .unwrap();
+        let b = c.build().unwrap();
+        assert_eq!(b.afn, qgdw1376_1::Afn::SetParameters);
+        assert_eq!(
+            b.units,
+            [0, 0, 0x01, 0x00, 0x0A, 0x14, 0x1E, 0x03, 0x07, 0x0F]
+        );
+        assert!(b.pw.is_some());
+        // erc-config-set: ERC31 recorded (bit 30), none important; little-endian words.
+        let c = command(&["erc-config-set", "0200:1234", PW, "40000000", "0"]).unwrap();
+        let b = c.build().unwrap();
+        assert_eq!(&b.units[..4], [0, 0, 0x01, 0x01]); // DT F9: group 1, bit 0
+        assert_eq!(&b.units[4..12], [0, 0, 0, 0x40, 0, 0, 0, 0]);
+        assert_eq!(&b.units[12..], [0; 8]);
+        let b = command(&["param-query", "0200:1234", "9"])
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(
+            (b.afn, b.code, b.pw),
+            (qgdw1376_1::Afn::QueryParameters, 11, None)
+        );
+        assert_eq!(b.units, [0, 0, 0x01, 0x01]);
+        // Out of range: retries 4 does not fit D12–D13, a typed error.
+        let c = command(&[
+            "comm-set",
+            "0200:1234",
+            PW,
+            "10",
+            "20",
+            "798",
+            "4",
+            "07",
+            "15",
+        ])
+        .unwrap();
+        assert!(c.build().unwrap_err().contains("encode"));
+        assert!(command(&["erc-config-set", "0200:1234", PW, "xyz", "0"]).is_err());
     }
 }

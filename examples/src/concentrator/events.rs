@@ -24,11 +24,13 @@
 //! above). The codec types them (`qgdw1376_1::unit::{MeterFault, StatusChange}`) for when it
 //! does.
 //!
-//! Which class an ERC goes to is AFN 04 F9's importance flags (bit n−1 = ERCn); the daemon
-//! does not take 04 F9 yet and uses [`Classes::default`]. Active reporting (AFN 05 F29 allow
+//! Which ERCs are recorded, and which class a recorded one goes to, is AFN 04 F9's valid and
+//! importance flags (bit n−1 = ERCn, `params.rs`), persisted; until the master sets them every
+//! ERC is recorded and the classes are [`Classes::default`]. Active reporting (AFN 05 F29 allow
 //! / F37 forbid, persisted here) sends important records only, oldest first, each until the
 //! master confirms it (at least once: a record is marked reported only on the confirm, so
-//! one unconfirmed when the link or the daemon stopped goes again after the next login).
+//! one unconfirmed when the link or the daemon stopped goes again after the next login),
+//! with CON as AFN 04 F1's CON flags D2 say (07 until the master sets F1).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -48,8 +50,8 @@ pub const RING: u64 = 256;
 /// this much early).
 pub const ALIVE_EVERY_S: i64 = 60;
 
-/// AFN 04 F1's CON flags as the daemon uses them (04 F1 is not taken yet): D2 = event
-/// reports want a confirm; the PEP sample of notes §2.6 has 07 (all three classes).
+/// AFN 04 F1's CON flags until the master sets F1: D2 = event reports want a confirm; the
+/// PEP sample of notes §2.6 has 07 (all three classes).
 pub const CON_FLAGS: u8 = 0x07;
 
 /// CON flag bit of class-3 (event) reports.
@@ -107,7 +109,7 @@ impl Default for Classes {
     /// Important: ERC1 (initialisation / version change), ERC13 (meter fault), ERC14 (power
     /// off/on), ERC21 (terminal fault), ERC31 (reading failure): what stops data reaching the
     /// master. General: everything else, e.g. ERC12 (meter clock) and ERC33 (status word).
-    /// This default is the daemon's choice; 04 F9 would set it.
+    /// This default is the daemon's choice until 04 F9 sets the flags.
     fn default() -> Self {
         let bit = |n: u32| 1u64 << (n - 1);
         Self(bit(1) | bit(13) | bit(14) | bit(21) | bit(31))
@@ -195,6 +197,10 @@ impl From<rusqlite::Error> for ErcError {
 pub struct ErcLog {
     conn: Connection,
     classes: Classes,
+    /// AFN 04 F9's valid flags: bit n−1 set = ERCn is recorded.
+    valid: u64,
+    /// AFN 04 F1 as the master set it (`None`: never; [`CON_FLAGS`] apply).
+    comm: Option<qgdw1376_1::unit::CommParams>,
     /// Cached: whether 05 F29 allowed reporting.
     reporting: bool,
 }
@@ -205,20 +211,63 @@ pub type SharedErcLog = Arc<Mutex<ErcLog>>;
 impl ErcLog {
     /// Opens the tables in the database at `path` (the daemon's `[storage] path`; WAL mode,
     /// `synchronous = FULL` as the rest of the store: a record is on disk when `record`
-    /// returned).
+    /// returned). `classes` applies until the master sets AFN 04 F9; a stored F9 and F1
+    /// (`params.rs`) apply at once.
     pub fn open(path: &Path, classes: Classes) -> rusqlite::Result<Self> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(crate::concentrator::params::SCHEMA)?;
+        let stored = |e: crate::concentrator::params::ParamError| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+        };
+        let f9 = crate::concentrator::params::load_events(&conn).map_err(stored)?;
+        let comm = crate::concentrator::params::load_comm(&conn).map_err(stored)?;
         let mut log = Self {
             conn,
             classes,
+            valid: u64::MAX,
+            comm,
             reporting: false,
         };
+        if let Some(c) = f9 {
+            log.apply_events(c);
+        }
         log.reporting = log.state("reporting")?.unwrap_or(0) != 0;
         Ok(log)
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub(crate) fn apply_events(&mut self, c: qgdw1376_1::unit::EventConfig) {
+        self.valid = c.valid;
+        self.classes = Classes(c.important);
+    }
+
+    pub(crate) fn apply_comm(&mut self, p: Option<qgdw1376_1::unit::CommParams>) {
+        self.comm = p;
+    }
+
+    /// AFN 04 F1 as the master last set it (`None`: never).
+    pub fn comm_params(&self) -> Option<qgdw1376_1::unit::CommParams> {
+        self.comm
+    }
+
+    /// The event record configuration in force (AFN 0A F9's answer).
+    pub fn event_config(&self) -> qgdw1376_1::unit::EventConfig {
+        qgdw1376_1::unit::EventConfig {
+            valid: self.valid,
+            important: self.classes.0,
+        }
+    }
+
+    /// Whether ERC `erc` is recorded (AFN 04 F9's valid flags).
+    pub fn records(&self, erc: u8) -> bool {
+        self.event_config().records(erc)
     }
 
     /// Into the shared form.
@@ -303,6 +352,14 @@ impl ErcLog {
     ) -> Option<Result<(EventRecord<'static>, Class, u8), ErcError>> {
         use concentrator_core::{Alarm, EventKind, Quality};
         let open = |m: u16| format!("erc31_open:{m}");
+        if matches!(
+            event.kind,
+            EventKind::Reading(_) | EventKind::Alarm(Alarm::MeterOffline { .. })
+        ) && !self.records(31)
+        {
+            // ERC31 not recorded (04 F9): no start/end pair is opened either.
+            return None;
+        }
         let mut rec = match event.kind {
             EventKind::Reading(r) if r.quality == Quality::Good => {
                 match self.state(&open(r.meter)) {
@@ -337,6 +394,9 @@ impl ErcLog {
             }
             _ => qgdw1376_1::core_map::erc(event)?,
         };
+        if !self.records(rec.erc) {
+            return None;
+        }
         if let (Erc::ReadingFailure(f), Some(meter)) = (&mut rec.body, event.meter())
             && let Ok(Some((at, value))) = self.last_good_energy(meter)
         {
@@ -511,9 +571,10 @@ impl ErcLog {
         self.reporting
     }
 
-    /// Whether event reports ask for a confirm ([`CON_FLAGS`] D2).
+    /// Whether event reports ask for a confirm: D2 of AFN 04 F1's CON flags (as the master
+    /// set them, else [`CON_FLAGS`]).
     pub fn report_con(&self) -> bool {
-        CON_FLAGS & CON_EVENTS != 0
+        self.comm.map_or(CON_FLAGS, |p| p.confirm.bits()) & CON_EVENTS != 0
     }
 
     /// The daemon is alive at `now`.
@@ -528,7 +589,7 @@ impl ErcLog {
             .state("last_alive")?
             .and_then(DateTime::from_seconds_since_2000);
         self.alive(now)?;
-        let Some(off) = last else {
+        let Some(off) = last.filter(|_| self.records(14)) else {
             return Ok(None);
         };
         let rec = EventRecord {
@@ -600,7 +661,8 @@ impl EventsLink {
         }
     }
 
-    fn log(&mut self) -> Option<SharedErcLog> {
+    /// The shared log, asked of the engine thread the first time.
+    pub fn log(&mut self) -> Option<SharedErcLog> {
         if self.log.is_none() {
             let (reply, rx) = std::sync::mpsc::channel();
             self.tx

@@ -26,10 +26,13 @@
 //!   (length 0 = no answer, as the 1376.2 AFN 13 F1 reply, notes §1.10);
 //! - 0E F1 / F2: event records from the store (`events.rs`);
 //! - 05 F29 / F37: allow / forbid active event reports (the reports themselves go out through
-//!   `UplinkHandler::poll_report`, with ACD/EC on replies while important events wait).
+//!   `UplinkHandler::poll_report`, with ACD/EC on replies while important events wait);
+//! - 04 / 0A F1 and F9: uplink communication parameters and event record configuration,
+//!   persisted and applied (`params.rs`).
 //!
 //! Terminal port `p` is the daemon's channel `p` (as `meter_of_entry` places a downloaded
-//! meter). The session has already checked the address, repeats and the PW field (AFNs 04,
+//! meter). The session has already checked the address, repeats, the time
+//! label (the handler gives it the calendar time, `wall_clock`) and the PW field (AFNs 04,
 //! 05 and 10 carry it; a wrong PW is denied with 00 F2 before anything runs). Anything else
 //! planned is denied with AFN 00 F2.
 
@@ -49,7 +52,8 @@ use crate::concentrator::config::MasterLink;
 use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
 use crate::concentrator::events::EventsLink;
 use crate::concentrator::json::parse_time;
-use crate::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
+use crate::concentrator::params::{self, DEFAULT_TIMEOUT_S};
+use crate::uplink_client::{ClientConfig, LinkTiming, StopHandle, UplinkClient, UplinkHandler};
 
 mod ops;
 
@@ -63,7 +67,13 @@ pub struct DaemonHandler {
     events: EventsLink,
     tx: Sender<Msg>,
     utc_offset_s: i64,
+    /// The configured heartbeat, seconds (kept while F1 is the default).
+    heartbeat_s: u16,
     log: Box<dyn FnMut(&str) + Send>,
+    /// AFN 04 F1 as the daemon answers it before the master sets one.
+    default_comm: qgdw1376_1::unit::CommParams,
+    /// The F1 in force once looked up in the store, and whether the master set it.
+    comm: Option<(qgdw1376_1::unit::CommParams, bool)>,
 }
 
 impl DaemonHandler {
@@ -74,8 +84,29 @@ impl DaemonHandler {
             events: EventsLink::new(tx.clone()),
             tx,
             utc_offset_s: i64::from(utc_offset_min) * 60,
+            heartbeat_s: 15 * 60,
             log,
+            default_comm: params::default_comm(15 * 60),
+            comm: None,
         }
+    }
+
+    /// The configured heartbeat (`[uplink] heartbeat_s`) for 0A F1 before the master sets
+    /// 04 F1, and for the session until then.
+    pub fn with_heartbeat_s(mut self, heartbeat_s: u16) -> Self {
+        self.default_comm = params::default_comm(heartbeat_s);
+        self.heartbeat_s = heartbeat_s;
+        self
+    }
+
+    /// The F1 in force: as the master set it (stored, `true`), else the defaults.
+    fn comm(&mut self) -> Option<(qgdw1376_1::unit::CommParams, bool)> {
+        if self.comm.is_none() {
+            let log = self.events.log()?;
+            let stored = log.lock().ok()?.comm_params();
+            self.comm = Some(stored.map_or((self.default_comm, false), |p| (p, true)));
+        }
+        self.comm
     }
 
     /// The concentrator's calendar time: the engine's wall clock (which a master's time set,
@@ -313,6 +344,63 @@ impl UplinkHandler for DaemonHandler {
                     }
                     data = true;
                 }
+                (Afn::SetParameters, 1, Command::SetCommParams(cp)) => {
+                    let Some(log) = self.events.log() else {
+                        return Answer::Deny;
+                    };
+                    let r = log
+                        .lock()
+                        .map_err(|_| "event log lock poisoned".to_string())
+                        .and_then(|mut l| {
+                            l.set_comm_params(cp, self.now(), WHO)
+                                .map_err(|e| e.to_string())
+                        });
+                    if let Err(e) = r {
+                        (self.log)(&format!("uplink: 04 F1 not taken: {e}"));
+                        return Answer::Deny;
+                    }
+                    self.comm = Some((cp, true));
+                    (self.log)(&format!(
+                        "uplink: 04 F1: heartbeat {} min, timeout {} s, {} retries, CON flags {:02X}",
+                        cp.heartbeat,
+                        cp.timeout,
+                        cp.retries,
+                        cp.confirm.bits()
+                    ));
+                }
+                (Afn::SetParameters, 9, Command::SetEventConfig(c)) => {
+                    let Some(log) = self.events.log() else {
+                        return Answer::Deny;
+                    };
+                    let r = log
+                        .lock()
+                        .map_err(|_| "event log lock poisoned".to_string())
+                        .and_then(|mut l| {
+                            l.set_event_config(c, self.now(), WHO)
+                                .map_err(|e| e.to_string())
+                        });
+                    if let Err(e) = r {
+                        (self.log)(&format!("uplink: 04 F9 not taken: {e}"));
+                        return Answer::Deny;
+                    }
+                }
+                (Afn::QueryParameters, f @ (1 | 9), Command::QueryParams) => {
+                    let unit = if f == 1 {
+                        self.comm().map(|(p, _)| Data::CommParams(p))
+                    } else {
+                        self.events.log().and_then(|l| {
+                            l.lock().ok().map(|l| Data::EventConfig(l.event_config()))
+                        })
+                    };
+                    let Some(unit) = unit else {
+                        (self.log)(&format!("uplink: 0A F{f}: the event log is not available"));
+                        return Answer::Deny;
+                    };
+                    if reply.push(da, dt, &[unit]).is_err() {
+                        return Answer::Deny;
+                    }
+                    data = true;
+                }
                 (Afn::SetParameters, 10, Command::SetArchive { meter, entry, .. }) => {
                     if !self.set_archive(meter, &entry) {
                         return Answer::Deny;
@@ -372,6 +460,30 @@ impl UplinkHandler for DaemonHandler {
 
     fn event_counters(&mut self) -> Option<qgdw1376_1::Ec> {
         self.events.counters()
+    }
+
+    fn wall_clock(&mut self) -> Option<qgdw1376_1::value::DateTime> {
+        terminal_clock(self.now())
+    }
+
+    fn link_timing(&mut self) -> Option<LinkTiming> {
+        let (p, set) = self.comm()?;
+        // The configured period until the master sets F1 (it may be below a minute).
+        let heartbeat = if set {
+            Duration::minutes(u64::from(p.heartbeat))
+        } else {
+            Duration::secs(u64::from(self.heartbeat_s))
+        };
+        let timeout = if p.timeout == 0 {
+            DEFAULT_TIMEOUT_S
+        } else {
+            p.timeout
+        };
+        Some(LinkTiming {
+            heartbeat,
+            confirm_timeout: Duration::secs(u64::from(timeout)),
+            login_attempts: p.retries + 1,
+        })
     }
 
     fn event(&mut self, event: &Event) {
@@ -440,7 +552,8 @@ pub fn spawn(
             t.server_name
         ))
     ));
-    let mut handler = DaemonHandler::new(tx, utc_offset_min, log);
+    let mut handler =
+        DaemonHandler::new(tx, utc_offset_min, log).with_heartbeat_s(link.heartbeat_s);
     let thread = thread::Builder::new()
         .name("uplink".into())
         .spawn(move || {

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use qgdw1376_1::unit::{Data, ForwardRequest, MeterEntry, RemoteTrip, emit_group};
+use qgdw1376_1::unit::{
+    CommParams, Data, EventConfig, ForwardRequest, MeterEntry, RemoteTrip, emit_group,
+};
 use qgdw1376_1::value::{Date, DateTime, Month};
 use qgdw1376_1::{Address, Afn, Da, Dt, PW_LEN};
 
@@ -143,6 +145,26 @@ pub enum Command {
         /// The serials.
         serials: Vec<u16>,
     },
+    /// AFN 04 F1: set the uplink communication parameters (heartbeat, CON classes …).
+    CommParamsSet {
+        /// The parameters.
+        params: CommParams,
+        /// PW.
+        pw: [u8; PW_LEN],
+    },
+    /// AFN 04 F9: set the event record configuration (recorded and important ERCs).
+    EventConfigSet {
+        /// The flags.
+        config: EventConfig,
+        /// PW.
+        pw: [u8; PW_LEN],
+    },
+    /// AFN 0A F1 (`fn_number` 1: uplink communication parameters) or F9 (event record
+    /// configuration), and any other terminal parameter Fn without request data.
+    ParamsQuery {
+        /// The Fn.
+        fn_number: u16,
+    },
 }
 
 /// A command as the parts of its request frame.
@@ -279,6 +301,24 @@ impl Command {
                     10,
                     &[Data::ArchiveQuery(qgdw1376_1::unit::List::Items(serials))],
                 )?,
+            ),
+            Self::CommParamsSet { params, pw } => (
+                Afn::SetParameters,
+                10,
+                Some(*pw),
+                group(&mut buf, 0, 1, &[Data::CommParams(*params)])?,
+            ),
+            Self::EventConfigSet { config, pw } => (
+                Afn::SetParameters,
+                10,
+                Some(*pw),
+                group(&mut buf, 0, 9, &[Data::EventConfig(*config)])?,
+            ),
+            Self::ParamsQuery { fn_number } => (
+                Afn::QueryParameters,
+                11,
+                None,
+                group(&mut buf, 0, *fn_number, &[Data::Empty])?,
             ),
         };
         buf.truncate(n);

@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qgdw1376_1::{Afn, Collector, Direction, FrameRepr, LinkTest, Progress, Scanner, Seq};
+use qgdw1376_1::{Afn, Collector, Direction, FrameRepr, LinkTest, Progress, Scanner, Seq, Tp};
 
 use super::command::{Built, TerminalId};
 use super::server::{MasterError, Shared};
@@ -39,12 +39,16 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// Sends one request to `to` and waits for its whole reply.
-    pub(crate) fn request(
+    /// Sends one request to `to` and waits up to `wait` for its whole reply; with `label` a
+    /// time label goes with it (TpV = 1; its PFC is set to this request's frame counter,
+    /// whose low 4 bits are the PSEQ, notes §2.3).
+    pub(crate) fn request_with(
         &self,
         to: TerminalId,
         master: u8,
         req: &Built,
+        label: Option<Tp>,
+        wait: Duration,
     ) -> Result<Vec<Vec<u8>>, MasterError> {
         let mut pfc = self.turn.lock().map_err(|_| MasterError::Disconnected)?;
         *pfc = pfc.wrapping_add(1);
@@ -59,6 +63,10 @@ impl Link {
             &req.units,
         );
         f.pw = req.pw;
+        if let Some(tp) = label {
+            f.tp = Some(Tp { pfc: *pfc, ..tp });
+            f.seq.tpv = true;
+        }
         let mut bytes = vec![0u8; f.buffer_len()];
         f.emit(&mut bytes)
             .map_err(|e| MasterError::Encode(e.to_string()))?;
@@ -79,7 +87,7 @@ impl Link {
         if written.is_err() {
             return Err(MasterError::Disconnected);
         }
-        let r = rx.recv_timeout(REPLY_TIMEOUT);
+        let r = rx.recv_timeout(wait);
         if let Ok(mut w) = self.waiting.lock() {
             *w = None;
         }

@@ -71,6 +71,13 @@ pub fn render_units(units: Units<'_>) -> Value {
             }
             Ok(Some(Data::Events(e))) => json!({"ec1": e.ec1, "ec2": e.ec2, "pm": e.pm,
                 "pn": e.pn, "records": e.records.iter().map(|r| erc_json(&r)).collect::<Vec<_>>()}),
+            Ok(Some(Data::CommParams(p))) => json!({"rts_delay_20ms": p.rts_delay,
+                "report_delay_min": p.report_delay, "timeout_s": p.timeout, "retries": p.retries,
+                "con_flags": p.confirm.bits(), "heartbeat_min": p.heartbeat}),
+            Ok(Some(Data::EventConfig(c))) => json!({
+                "recorded": (1..=64u8).filter(|&e| c.records(e)).collect::<Vec<_>>(),
+                "important": (1..=64u8).filter(|&e| c.records(e) && c.is_important(e))
+                    .collect::<Vec<_>>()}),
             Ok(Some(Data::ForwardReply(r))) => json!({"port": r.port,
                 "frame": r.frame.iter().map(|b| format!("{b:02X}")).collect::<String>()}),
             Ok(Some(d)) => json!(format!("{d:?}")),

@@ -229,6 +229,19 @@ impl MasterStation {
 
     /// Sends `command` to `to` and waits for the whole reply (every frame); stores it.
     pub fn request(&self, to: TerminalId, command: &Command) -> Result<Vec<Vec<u8>>, MasterError> {
+        self.request_labelled(to, command, None, super::conn::REPLY_TIMEOUT)
+    }
+
+    /// [`request`](Self::request) with a time label Tp (send time and allowed delay; its PFC
+    /// is the request's frame counter) and a reply timeout of `wait`: a terminal drops a
+    /// request whose label has expired without answering ([`MasterError::Timeout`] then).
+    pub fn request_labelled(
+        &self,
+        to: TerminalId,
+        command: &Command,
+        label: Option<qgdw1376_1::Tp>,
+        wait: std::time::Duration,
+    ) -> Result<Vec<Vec<u8>>, MasterError> {
         let built = command.build().map_err(MasterError::Encode)?;
         let link = self
             .shared
@@ -237,7 +250,7 @@ impl MasterStation {
             .ok()
             .and_then(|m| m.get(&to).map(|e| e.link.clone()))
             .ok_or(MasterError::NotConnected(to))?;
-        let frames = link.request(to, self.master, &built)?;
+        let frames = link.request_with(to, self.master, &built, label, wait)?;
         if let Some(db) = &self.shared.db
             && let Ok(db) = db.lock()
         {

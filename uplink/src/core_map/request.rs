@@ -79,6 +79,12 @@ pub enum Command<'a> {
         /// F49 (pause) rather than F50 (resume).
         pause: bool,
     },
+    /// 04 F1: new uplink communication parameters (heartbeat period, CON classes …).
+    SetCommParams(crate::unit::CommParams),
+    /// 04 F9: new event record configuration (which ERCs are recorded, which important).
+    SetEventConfig(crate::unit::EventConfig),
+    /// 0A F1 / F9 on p0: report the current parameters of this Fn.
+    QueryParams,
     /// 0A F10: report the archive entry with this serial.
     QueryArchive {
         /// The serial asked for.
@@ -219,6 +225,13 @@ pub fn plan<'a>(
                 port,
                 pause: f == 49,
             },
+            (Afn::SetParameters, 1, Some(Data::CommParams(p))) if pn == 0 => {
+                Command::SetCommParams(p)
+            }
+            (Afn::SetParameters, 9, Some(Data::EventConfig(c))) if pn == 0 => {
+                Command::SetEventConfig(c)
+            }
+            (Afn::QueryParameters, 1 | 9, _) if pn == 0 => Command::QueryParams,
             (Afn::SetParameters, 10, Some(Data::Archive(list))) => {
                 for e in list.iter() {
                     each(Planned {

@@ -61,6 +61,21 @@ pub enum Event {
         /// The report's PSEQ.
         pseq: u8,
     },
+    /// Audit: a request's time label Tp had expired (sent `age_s` seconds before the
+    /// terminal's clock, more than its allowed `delay_min` minutes): dropped, not executed and
+    /// not answered (notes §2.3).
+    Expired {
+        /// The request's AFN.
+        afn: Afn,
+        /// Its sequence number.
+        seq: u8,
+        /// The master-station address that sent it.
+        master: u8,
+        /// How old the label was, seconds.
+        age_s: u32,
+        /// The delay it allowed, minutes.
+        delay_min: u8,
+    },
     /// A reply did not fit the session's buffers; AFN 00 F2 was sent instead.
     ReplyTooLarge {
         /// The request's AFN.

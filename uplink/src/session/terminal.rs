@@ -7,6 +7,7 @@ use super::event::{Event, Events};
 use super::outbox::Outbox;
 use super::reply::{Answer, Handler, Reply};
 use crate::unit::Data;
+use crate::value::DateTime;
 use crate::{Address, Afn, Control, Direction, Ec, Error, FrameRepr, LinkTest, Seq};
 
 /// A point in time, milliseconds (as everywhere in the workspace).
@@ -123,6 +124,9 @@ pub struct Terminal<A, const N: usize> {
     report_wait: Option<(u8, Instant)>,
     /// EC (and so ACD = 1) put on response frames while important events wait.
     ec: Option<Ec>,
+    /// The wall clock: the monotonic time it was given at and its calendar time then, in
+    /// seconds since 2000-01-01 (for the Tp check).
+    clock: Option<(Instant, i64)>,
 }
 
 impl<A: Authorize, const N: usize> Terminal<A, N> {
@@ -146,6 +150,46 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             report_kept: 0,
             report_wait: None,
             ec: None,
+            clock: None,
+        }
+    }
+
+    /// Gives the session the terminal's calendar time (the local time the master station's
+    /// time labels count in) at the monotonic time `now`; the session runs it on with its
+    /// monotonic clock from there. Call it at start and whenever the clock is set (05 F31) or
+    /// may have drifted; an invalid calendar time (31 February) forgets the clock.
+    ///
+    /// With a clock, a request whose time label Tp has expired (older than its allowed delay,
+    /// 0 = no limit) is dropped without being executed or answered, and
+    /// [`Event::Expired`] says so (notes §2.3, LM `bmt_tp_timeout`). Without one, Tp is not
+    /// checked.
+    pub fn set_wall_clock(&mut self, now: Instant, calendar: DateTime) {
+        self.clock = super::clock::wall_seconds(&calendar).map(|s| (now, s));
+    }
+
+    /// Changes how long the session waits for the master's confirm (login, heartbeat, report)
+    /// and how many login frames it sends before giving the connection up (at least 1), as
+    /// AFN 04 F1's timeout and retries (retries + 1 attempts) say; from the next wait on.
+    pub fn set_link_timing(&mut self, confirm_timeout: Duration, login_attempts: u8) {
+        self.config.confirm_timeout = confirm_timeout;
+        self.config.login_attempts = login_attempts.max(1);
+    }
+
+    /// Changes the heartbeat period (AFN 04 F1's heartbeat); while online the next heartbeat
+    /// is due one new period after `now` at the latest.
+    pub fn set_heartbeat(&mut self, now: Instant, period: Duration) {
+        self.config.heartbeat = period;
+        if let State::Online {
+            next_heartbeat,
+            outstanding,
+            missed,
+        } = self.state
+        {
+            self.state = State::Online {
+                next_heartbeat: next_heartbeat.min(now + period),
+                outstanding,
+                missed,
+            };
         }
     }
 
@@ -371,7 +415,7 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
             return Ok(());
         }
         if frame.control.prm {
-            self.request(&frame, bytes, broadcast, handler);
+            self.request(now, &frame, bytes, broadcast, handler);
         } else if unicast {
             self.confirm(now, &frame);
         }
@@ -478,11 +522,29 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
     /// A request from the master.
     fn request<H: Handler>(
         &mut self,
+        now: Instant,
         frame: &FrameRepr<'_>,
         bytes: &[u8],
         broadcast: bool,
         handler: &mut H,
     ) {
+        // An expired time label: dropped before anything else, so a captured frame (PW
+        // included) replayed late runs nothing (notes §2.3). The cached reply stays.
+        if let (Some(tp), Some((at, wall))) = (frame.tp, self.clock) {
+            let ms = |t: Instant| i64::try_from(t.ticks()).unwrap_or(i64::MAX);
+            let wall = wall.saturating_add(ms(now).saturating_sub(ms(at)).div_euclid(1000));
+            if super::clock::tp_expired(&tp, wall) {
+                let age = super::clock::tp_age(&tp, wall);
+                self.events.push(Event::Expired {
+                    afn: frame.afn,
+                    seq: frame.seq.seq,
+                    master: frame.address.master,
+                    age_s: u32::try_from(age).unwrap_or(u32::MAX),
+                    delay_min: tp.delay,
+                });
+                return;
+            }
+        }
         let fp = Fingerprint::of(frame.seq, bytes);
         if self.last == Some(fp) {
             self.events.push(Event::Repeated {

@@ -7,7 +7,7 @@ use super::cursor::{Reader, Writer, le16_at};
 use super::events::Events;
 use super::forward::{ForwardReply, ForwardRequest};
 use super::list::{Item, List};
-use super::params::{CommParams, MasterAddress, MeterEntry};
+use super::params::{CommParams, EventConfig, MasterAddress, MeterEntry};
 use super::readings::{Curve, CurveLabel, Energies, ForwardActive, PowerSnapshot, curve_format};
 use crate::value::{Date, DateTime, Month};
 use crate::{Direction, EmitError, UnitError};
@@ -26,6 +26,8 @@ pub enum Layout {
     CommParams,
     /// 04 F3 down, 0A F3 up.
     MasterAddress,
+    /// 04 F9 down, 0A F9 up.
+    EventConfig,
     /// 04 F10 down, 0A F10 up.
     Archive,
     /// 0A F10 down.
@@ -78,8 +80,9 @@ impl Layout {
             (0x02, _, 1..=3) => Self::Empty,
             (0x04, Down, 1) | (0x0A, Up, 1) => Self::CommParams,
             (0x04, Down, 3) | (0x0A, Up, 3) => Self::MasterAddress,
+            (0x04, Down, 9) | (0x0A, Up, 9) => Self::EventConfig,
             (0x04, Down, 10) | (0x0A, Up, 10) => Self::Archive,
-            (0x0A, Down, 1 | 3) => Self::Empty,
+            (0x0A, Down, 1 | 3 | 9) => Self::Empty,
             (0x0A, Down, 10) => Self::ArchiveQuery,
             (0x05, Down, 1) => Self::RemoteTrip,
             (0x05, Down, 2 | 29 | 37) => Self::Empty,
@@ -114,6 +117,7 @@ impl Layout {
             Self::Acks => rest.len().max(1),
             Self::CommParams => CommParams::LEN,
             Self::MasterAddress => MasterAddress::LEN,
+            Self::EventConfig => EventConfig::LEN,
             Self::Archive => count16(0).map_or(2, |n| 2 + n * MeterEntry::LEN),
             Self::ArchiveQuery => count16(0).map_or(2, |n| 2 + n * 2),
             Self::RemoteTrip | Self::Port => 1,
@@ -150,6 +154,8 @@ pub enum Data<'a> {
     CommParams(CommParams),
     /// 04/0A F3: master station addresses and APN.
     MasterAddress(MasterAddress),
+    /// 04/0A F9: event record configuration.
+    EventConfig(EventConfig),
     /// 04/0A F10: meter archive entries.
     Archive(List<'a, MeterEntry>),
     /// 0A F10 query: meter serials.
@@ -205,6 +211,7 @@ impl<'a> Data<'a> {
             Layout::Acks => Self::Acks(AckList::read(&mut r)?),
             Layout::CommParams => Self::CommParams(CommParams::read(&mut r)?),
             Layout::MasterAddress => Self::MasterAddress(MasterAddress::read(&mut r)?),
+            Layout::EventConfig => Self::EventConfig(EventConfig::read(&mut r)?),
             Layout::Archive => {
                 let n = usize::from(r.u16()?);
                 Self::Archive(List::read(&mut r, n)?)
@@ -251,6 +258,7 @@ impl<'a> Data<'a> {
             Self::Acks(a) => 1 + a.entries.len() * 5,
             Self::CommParams(_) => CommParams::LEN,
             Self::MasterAddress(_) => MasterAddress::LEN,
+            Self::EventConfig(_) => EventConfig::LEN,
             Self::Archive(l) => 2 + l.len() * MeterEntry::LEN,
             Self::ArchiveQuery(l) => 2 + l.len() * <u16 as Item>::LEN,
             Self::RemoteTrip(_) | Self::Port(_) => 1,
@@ -279,6 +287,7 @@ impl<'a> Data<'a> {
             Self::Acks(a) => a.write(&mut w)?,
             Self::CommParams(p) => p.write(&mut w)?,
             Self::MasterAddress(m) => m.write(&mut w)?,
+            Self::EventConfig(c) => c.write(&mut w)?,
             Self::Archive(l) => {
                 w.count16(l.len())?;
                 l.write(&mut w)?;

@@ -22,7 +22,9 @@ pub use events::{
 };
 pub use forward::{ForwardReply, ForwardRequest};
 pub use list::{Item, List, Values};
-pub use params::{CommParams, ConfirmClasses, Endpoint, MasterAddress, MeterEntry, MeterProtocol};
+pub use params::{
+    CommParams, ConfirmClasses, Endpoint, EventConfig, MasterAddress, MeterEntry, MeterProtocol,
+};
 pub use readings::{Curve, CurveLabel, Energies, ForwardActive, PowerSnapshot, curve_format};
 pub use walk::{DataUnit, Units};
 

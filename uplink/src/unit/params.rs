@@ -1,5 +1,5 @@
 //! Parameters set with AFN 04 and queried with AFN 0A: F1 uplink communication, F3 master
-//! station address, F10 meter archive (notes §2.6, §2.7).
+//! station address, F9 event record configuration, F10 meter archive (notes §2.6, §2.7).
 
 use super::cursor::{Reader, Writer};
 use super::list::Item;
@@ -67,6 +67,55 @@ impl CommParams {
         w.put(&[self.rts_delay, self.report_delay])?;
         w.u16(self.timeout | u16::from(self.retries) << 12)?;
         w.put(&[self.confirm.bits(), self.heartbeat])
+    }
+}
+
+/// AFN 04/0A F9: event record configuration (16 bytes): which ERCs the terminal records
+/// (valid flags, 8 bytes) and which of those are important (importance flags, 8 bytes), bit
+/// n−1 = ERCn, little-endian like every binary field (notes §2.5 lists F9; the layout is the
+/// 2 × 64-bit flag words of 2013-era terminal sources such as ICP's `t_afn04_f9 {valid,
+/// imp}`, whose event store records ERCn only when its valid bit is set and files it as
+/// important or general by its importance bit). An important ERC goes to 0E F1 / EC1, a
+/// general one to 0E F2 / EC2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventConfig {
+    /// Valid flags: bit n−1 set = ERCn is recorded.
+    pub valid: u64,
+    /// Importance flags: bit n−1 set = ERCn is important (when recorded).
+    pub important: u64,
+}
+
+impl EventConfig {
+    /// Bytes on the wire.
+    pub const LEN: usize = 16;
+
+    fn bit(erc: u8) -> u64 {
+        match erc {
+            1..=64 => 1 << (erc - 1),
+            _ => 0,
+        }
+    }
+
+    /// Whether ERC `erc` (1–64) is recorded; codes outside 1–64 have no flag and are not.
+    pub fn records(&self, erc: u8) -> bool {
+        self.valid & Self::bit(erc) != 0
+    }
+
+    /// Whether ERC `erc` (1–64) is important; codes outside 1–64 are general.
+    pub fn is_important(&self, erc: u8) -> bool {
+        self.important & Self::bit(erc) != 0
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, UnitError> {
+        Ok(Self {
+            valid: u64::from_le_bytes(r.array()?),
+            important: u64::from_le_bytes(r.array()?),
+        })
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        w.put(&self.valid.to_le_bytes())?;
+        w.put(&self.important.to_le_bytes())
     }
 }
 
@@ -256,5 +305,37 @@ impl Item for MeterEntry {
         w.put(&[self.tariffs, self.digits])?;
         w.put(&self.collector)?;
         w.u8(self.class)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_config_bits_are_erc_minus_one_little_endian() {
+        // ERC1, ERC14 and ERC31 recorded; ERC14 important.
+        let bytes = [
+            0x01, 0x20, 0x00, 0x40, 0, 0, 0, 0, //
+            0x00, 0x20, 0x00, 0x00, 0, 0, 0, 0,
+        ];
+        let c = EventConfig::read(&mut Reader::new(&bytes)).unwrap();
+        assert_eq!(c.valid, 1 | 1 << 13 | 1 << 30);
+        assert!(c.records(1) && c.records(14) && c.records(31));
+        assert!(!c.records(12) && !c.records(0) && !c.records(65));
+        assert!(c.is_important(14) && !c.is_important(31) && !c.is_important(0));
+        let mut out = [0u8; EventConfig::LEN];
+        c.write(&mut Writer::new(&mut out)).unwrap();
+        assert_eq!(out, bytes);
+        // ERC64 is the top bit of the last byte of each word.
+        let top = EventConfig {
+            valid: 1 << 63,
+            important: 1 << 63,
+        };
+        assert!(top.records(64) && top.is_important(64));
+        top.write(&mut Writer::new(&mut out)).unwrap();
+        assert_eq!((out[7], out[15]), (0x80, 0x80));
+        // One byte short is a typed error, not a panic.
+        assert!(EventConfig::read(&mut Reader::new(&bytes[..15])).is_err());
     }
 }

@@ -215,6 +215,15 @@ fn data(d: &Data<'_>) -> Json {
             "rts_delay_20ms": p.rts_delay, "report_delay_min": p.report_delay,
             "timeout_s": p.timeout, "retries": p.retries,
             "confirm_classes": format!("{:02X}", p.confirm.bits()), "heartbeat_min": p.heartbeat}),
+        Data::EventConfig(c) => {
+            let ercs = |f: fn(&qgdw1376_1::unit::EventConfig, u8) -> bool| {
+                (1..=64u8).filter(|&e| f(c, e)).collect::<Vec<_>>()
+            };
+            json!({"type": "event record configuration",
+                "valid": format!("{:016X}", c.valid), "important": format!("{:016X}", c.important),
+                "recorded_ercs": ercs(qgdw1376_1::unit::EventConfig::records),
+                "important_ercs": ercs(|c, e| c.records(e) && c.is_important(e))})
+        }
         Data::MasterAddress(m) => {
             let ep = |e: qgdw1376_1::unit::Endpoint| {
                 format!("{}.{}.{}.{}:{}", e.ip[0], e.ip[1], e.ip[2], e.ip[3], e.port)
