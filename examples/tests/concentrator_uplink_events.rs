@@ -11,10 +11,12 @@
 
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command as Process, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dlt645::{Address, Edition};
 use examples::master_station::{Command, Db, MasterStation, TerminalId, render_frames};
@@ -24,51 +26,10 @@ use qgdw1376_1::{Ec, FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 use serde_json::Value;
 
+use common::daemon::{round, start, wait_for};
+
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path, log: &str) -> Daemon {
-    Daemon(
-        Process::new(env!("CARGO_BIN_EXE_concentrator"))
-            .args(["run", "--config"])
-            .arg(dir.join("c.toml"))
-            .stdout(std::fs::File::create(dir.join(log)).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(Instant::now() < end, "{what}");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn round(sock: &Path) -> Value {
-    let out = Process::new(env!("CARGO_BIN_EXE_concentrator"))
-        .args(["round", "--json", "--socket"])
-        .arg(sock)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// 05 F29 / F37 with the right PW: confirmed with AFN 00 F1.
 fn reporting(ms: &MasterStation, t: TerminalId, allow: bool) {
@@ -173,7 +134,7 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
     let t: TerminalId = "0200:1234".parse().unwrap();
     let logged_in = |ms: &MasterStation| ms.terminals().iter().any(|i| i.id == t);
 
-    let d = start(&dir, "out1.log");
+    let d = start(&dir, "c.toml", "out1.log");
     wait_for("the concentrator did not log in", 20, || logged_in(&ms));
 
     // Forbidden: a good round, then meter 2 goes silent; the failed round stores ERC31 for
@@ -263,7 +224,7 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
     // the confirmed ERC31 are not sent again.
     drop(d);
     wait_for("the link did not drop", 10, || !logged_in(&ms));
-    let _d = start(&dir, "out2.log");
+    let _d = start(&dir, "c.toml", "out2.log");
     wait_for("the concentrator did not log in again", 20, || {
         logged_in(&ms)
     });

@@ -12,8 +12,9 @@
 
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
+mod common;
+
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -27,19 +28,11 @@ use qgdw1376_1::value::DateTime as UpTime;
 use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
+use common::daemon::start;
+
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 const WRONG: [u8; PW_LEN] = [0xAA; PW_LEN];
-
-/// The daemon process; killed when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The test's directory, removed at the end unless the test failed.
 struct Dir(PathBuf);
@@ -50,18 +43,6 @@ impl Drop for Dir {
             let _ = std::fs::remove_dir_all(&self.0);
         }
     }
-}
-
-fn start(dir: &Path, log: &str) -> Daemon {
-    Daemon(
-        Process::new(env!("CARGO_BIN_EXE_concentrator"))
-            .args(["run", "--config"])
-            .arg(dir.join("c.toml"))
-            .stdout(std::fs::File::create(dir.join(log)).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
 }
 
 /// Waits until `t` has logged in after `since`.
@@ -189,7 +170,7 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     std::fs::write(dir.0.join("c.toml"), cfg).unwrap();
     let t: TerminalId = "0200:1234".parse().unwrap();
     let started = SystemTime::now();
-    let daemon = start(&dir.0, "out.log");
+    let daemon = start(&dir.0, "c.toml", "out.log");
     wait_login(&ms, t, started);
 
     // ---- 10 F1: a DL/T 645-2007 read of DI 00010000 (vector V04's shape) at meter 204 ----
@@ -488,7 +469,7 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     // ---- restart: the downloaded archive and the clock are still there ----
     drop(daemon);
     let restarted = SystemTime::now();
-    let _daemon = start(&dir.0, "out2.log");
+    let _daemon = start(&dir.0, "c.toml", "out2.log");
     wait_login(&ms, t, restarted);
     let frames = ms.request(t, &read_p2).unwrap();
     assert_eq!(f129_total(&frames), (Some(54_321_000), Some(-4)));

@@ -8,11 +8,13 @@
 
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::path::PathBuf;
+use std::thread;
+use std::time::Duration;
+
+use common::daemon::{round, start, wait_for};
 use dlt645::{Address, Edition};
 use examples::master_station::{
     Command, Db, MasterError, MasterStation, TerminalId, render_frames,
@@ -22,53 +24,9 @@ use examples::pty::Pty;
 use qgdw1376_1::unit::{CommParams, ConfirmClasses, Data, EventConfig};
 use qgdw1376_1::{FrameRepr, PW_LEN, Tp};
 use rs485_link::LineSettings;
-use serde_json::Value;
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path, log: &str) -> Daemon {
-    Daemon(
-        Process::new(env!("CARGO_BIN_EXE_concentrator"))
-            .args(["run", "--config"])
-            .arg(dir.join("c.toml"))
-            .stdout(std::fs::File::create(dir.join(log)).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(Instant::now() < end, "{what}");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn round(sock: &Path) -> Value {
-    let out = Process::new(env!("CARGO_BIN_EXE_concentrator"))
-        .args(["round", "--json", "--socket"])
-        .arg(sock)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 /// A state-changing command answered with AFN 00 F1.
 fn confirmed(frames: &[Vec<u8>]) {
@@ -211,7 +169,7 @@ fn f9_moves_erc31_to_the_general_class_f1_sets_the_heartbeat_and_late_requests_d
     let t: TerminalId = "0200:1234".parse().unwrap();
     let logged_in = |ms: &MasterStation| ms.terminals().iter().any(|i| i.id == t);
 
-    let d = start(&dir, "out1.log");
+    let d = start(&dir, "c.toml", "out1.log");
     wait_for("the concentrator did not log in", 20, || logged_in(&ms));
 
     // Before any 04 F9: every ERC recorded, ERC31 important (the daemon's default).
@@ -310,7 +268,7 @@ fn f9_moves_erc31_to_the_general_class_f1_sets_the_heartbeat_and_late_requests_d
     // Restart: F1 and F9 come back from the store; still no heartbeat every second.
     drop(d);
     wait_for("the link did not drop", 10, || !logged_in(&ms));
-    let _d = start(&dir, "out2.log");
+    let _d = start(&dir, "c.toml", "out2.log");
     wait_for("the concentrator did not log in again", 20, || {
         logged_in(&ms)
     });

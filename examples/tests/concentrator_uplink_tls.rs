@@ -8,9 +8,11 @@
 
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
+use std::process::{Command as Process, Stdio};
 use std::thread;
 
 use dlt645::{Address, Edition};
@@ -22,6 +24,8 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 use rs485_link::LineSettings;
+
+use common::daemon::{Daemon, start};
 
 const MASTER_NAME: &str = "master.meterline.test";
 
@@ -64,18 +68,9 @@ impl Ca {
     }
 }
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the daemon of terminal 0200:`terminal` on `device`, with `cert`.pem/.key from `dir`,
 /// logging to `dir/<cert>.log`.
-fn daemon(dir: &Path, master: &str, terminal: &str, device: &str, cert: &str) -> Killed {
+fn daemon(dir: &Path, master: &str, terminal: &str, device: &str, cert: &str) -> Daemon {
     let cfg = format!(
         "[storage]\npath = \"{cert}.db\"\n\
          [uplink]\nmaster = \"tcp:{master}\"\narea = \"0200\"\nterminal = \"{terminal}\"\n\
@@ -86,17 +81,8 @@ fn daemon(dir: &Path, master: &str, terminal: &str, device: &str, cert: &str) ->
          [[meter]]\narchive_no = 1\nchannel = 0\nprotocol = \"dlt645-2007\"\n\
          address = \"000000000201\"\nreads = [\"energy_import\"]\n"
     );
-    let path = dir.join(format!("{cert}.toml"));
-    std::fs::write(&path, cfg).unwrap();
-    Killed(
-        Process::new(env!("CARGO_BIN_EXE_concentrator"))
-            .args(["run", "--config"])
-            .arg(&path)
-            .stdout(std::fs::File::create(dir.join(format!("{cert}.log"))).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
+    std::fs::write(dir.join(format!("{cert}.toml")), cfg).unwrap();
+    start(dir, &format!("{cert}.toml"), &format!("{cert}.log"))
 }
 
 #[test]

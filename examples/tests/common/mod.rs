@@ -3,6 +3,8 @@
 //! against the simulated carrier module.
 #![allow(dead_code)] // each test program uses a part
 
+pub(crate) mod daemon;
+
 use dlt645::{Address, Repr, Request};
 use examples::parse_hex;
 use examples::plc_sim::PlcModuleSim;
