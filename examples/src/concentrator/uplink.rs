@@ -50,9 +50,9 @@ use serde_json::Value as Json;
 
 use crate::concentrator::config::MasterLink;
 use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
-use crate::concentrator::events::EventsLink;
+use crate::concentrator::events::{ErcLog, EventsLink};
 use crate::concentrator::json::parse_time;
-use crate::concentrator::params::{self, DEFAULT_TIMEOUT_S};
+use crate::concentrator::params::{self, DEFAULT_TIMEOUT_S, ParamError};
 use crate::uplink_client::{ClientConfig, LinkTiming, StopHandle, UplinkClient, UplinkHandler};
 
 mod ops;
@@ -107,6 +107,28 @@ impl DaemonHandler {
             self.comm = Some(stored.map_or((self.default_comm, false), |p| (p, true)));
         }
         self.comm
+    }
+
+    /// Sets parameter 04 F`f` in the event log with `set` (stored and audited there, at the
+    /// concentrator's time); `false` when there is no event log or (logged) it refuses.
+    fn set_param(
+        &mut self,
+        f: u16,
+        set: impl FnOnce(&mut ErcLog, DateTime) -> Result<(), ParamError>,
+    ) -> bool {
+        let Some(log) = self.events.log() else {
+            return false;
+        };
+        let at = self.now();
+        let r = log
+            .lock()
+            .map_err(|_| "event log lock poisoned".to_string())
+            .and_then(|mut l| set(&mut l, at).map_err(|e| e.to_string()));
+        if let Err(e) = r {
+            (self.log)(&format!("uplink: 04 F{f} not taken: {e}"));
+            return false;
+        }
+        true
     }
 
     /// The concentrator's calendar time: the engine's wall clock (which a master's time set,
@@ -345,18 +367,7 @@ impl UplinkHandler for DaemonHandler {
                     data = true;
                 }
                 (Afn::SetParameters, 1, Command::SetCommParams(cp)) => {
-                    let Some(log) = self.events.log() else {
-                        return Answer::Deny;
-                    };
-                    let r = log
-                        .lock()
-                        .map_err(|_| "event log lock poisoned".to_string())
-                        .and_then(|mut l| {
-                            l.set_comm_params(cp, self.now(), WHO)
-                                .map_err(|e| e.to_string())
-                        });
-                    if let Err(e) = r {
-                        (self.log)(&format!("uplink: 04 F1 not taken: {e}"));
+                    if !self.set_param(1, |l, at| l.set_comm_params(cp, at, WHO)) {
                         return Answer::Deny;
                     }
                     self.comm = Some((cp, true));
@@ -369,18 +380,7 @@ impl UplinkHandler for DaemonHandler {
                     ));
                 }
                 (Afn::SetParameters, 9, Command::SetEventConfig(c)) => {
-                    let Some(log) = self.events.log() else {
-                        return Answer::Deny;
-                    };
-                    let r = log
-                        .lock()
-                        .map_err(|_| "event log lock poisoned".to_string())
-                        .and_then(|mut l| {
-                            l.set_event_config(c, self.now(), WHO)
-                                .map_err(|e| e.to_string())
-                        });
-                    if let Err(e) = r {
-                        (self.log)(&format!("uplink: 04 F9 not taken: {e}"));
+                    if !self.set_param(9, |l, at| l.set_event_config(c, at, WHO)) {
                         return Answer::Deny;
                     }
                 }
