@@ -13,7 +13,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command as Process, Stdio};
 use std::thread;
 use std::time::Duration;
@@ -26,7 +25,7 @@ use qgdw1376_1::{Ec, FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 use serde_json::Value;
 
-use common::daemon::{round, start, wait_for};
+use common::daemon::{fresh_dir, round, start, uplink_config, wait_for};
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -99,36 +98,14 @@ fn a_failed_round_is_reported_as_erc31_and_a_restart_as_erc14() {
     let sim2 = meter(m2, 202);
     let _slaves = (s1, s2);
 
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("concentrator-events-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("concentrator-events");
     let db = Db::open(&dir.join("master.db")).unwrap();
     let ms = MasterStation::start("127.0.0.1:0".parse().unwrap(), Some(db), 1).unwrap();
-    let mut cfg = format!(
-        "[storage]\npath = \"c.db\"\n[control]\nsocket = \"c.sock\"\n\
-         [uplink]\nmaster = \"tcp:{}\"\narea = \"0200\"\nterminal = \"1234\"\nheartbeat_s = 1\n\
-         key = \"000102030405060708090a0b0c0d0e0f\"\n\
-",
-        ms.local_addr()
+    let cfg = uplink_config(
+        ms.local_addr(),
+        &devices,
+        "password = \"000000\"\noperator = \"00000000\"\n",
     );
-    for n in 1..=2 {
-        cfg.push_str(&format!(
-            "[[channel]]\nid = {}\nkind = \"rs485\"\ndevice = \"{}\"\n\
-             response_timeout_ms = 300\ntries = 1\n",
-            n - 1,
-            devices[n - 1]
-        ));
-    }
-    for n in 1..=2 {
-        cfg.push_str(&format!(
-            "[[meter]]\narchive_no = {n}\nchannel = {}\nprotocol = \"dlt645-2007\"\n\
-             address = \"{:012}\"\nreads = [\"energy_import\"]\n\
-             password = \"000000\"\noperator = \"00000000\"\n",
-            n - 1,
-            200 + n
-        ));
-    }
     std::fs::write(dir.join("c.toml"), cfg).unwrap();
     let sock = dir.join("c.sock");
     let t: TerminalId = "0200:1234".parse().unwrap();

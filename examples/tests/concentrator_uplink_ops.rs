@@ -28,7 +28,7 @@ use qgdw1376_1::value::DateTime as UpTime;
 use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
-use common::daemon::start;
+use common::daemon::{fresh_dir, start};
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -151,10 +151,7 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     };
 
     let ms = MasterStation::start("127.0.0.1:0".parse().unwrap(), None, 1).unwrap();
-    let dir = std::env::temp_dir().join(format!("concentrator-upops-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let dir = Dir(dir);
+    let dir = Dir(fresh_dir("concentrator-upops"));
     let cfg = format!(
         "[storage]\npath = \"c.db\"\n\
          [schedule]\ncurve_period_min = 0\n\

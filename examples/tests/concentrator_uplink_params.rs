@@ -10,11 +10,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::thread;
 use std::time::Duration;
 
-use common::daemon::{round, start, wait_for};
+use common::daemon::{fresh_dir, round, start, uplink_config, wait_for};
 use dlt645::{Address, Edition};
 use examples::master_station::{
     Command, Db, MasterError, MasterStation, TerminalId, render_frames,
@@ -140,30 +139,10 @@ fn f9_moves_erc31_to_the_general_class_f1_sets_the_heartbeat_and_late_requests_d
     // Meter 2's line: open, nobody answers.
     let _silent = (s1, pty2);
 
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("concentrator-params-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("concentrator-params");
     let db = Db::open(&dir.join("master.db")).unwrap();
     let ms = MasterStation::start("127.0.0.1:0".parse().unwrap(), Some(db), 1).unwrap();
-    let mut cfg = format!(
-        "[storage]\npath = \"c.db\"\n[control]\nsocket = \"c.sock\"\n\
-         [uplink]\nmaster = \"tcp:{}\"\narea = \"0200\"\nterminal = \"1234\"\nheartbeat_s = 1\n\
-         key = \"000102030405060708090a0b0c0d0e0f\"\n",
-        ms.local_addr()
-    );
-    for n in 1..=2 {
-        cfg.push_str(&format!(
-            "[[channel]]\nid = {}\nkind = \"rs485\"\ndevice = \"{}\"\n\
-             response_timeout_ms = 300\ntries = 1\n\
-             [[meter]]\narchive_no = {n}\nchannel = {}\nprotocol = \"dlt645-2007\"\n\
-             address = \"{:012}\"\nreads = [\"energy_import\"]\n",
-            n - 1,
-            devices[n - 1],
-            n - 1,
-            200 + n
-        ));
-    }
+    let cfg = uplink_config(ms.local_addr(), &devices, "");
     std::fs::write(dir.join("c.toml"), cfg).unwrap();
     let sock = dir.join("c.sock");
     let t: TerminalId = "0200:1234".parse().unwrap();

@@ -11,7 +11,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::thread;
 
@@ -25,7 +25,7 @@ use rcgen::{
 };
 use rs485_link::LineSettings;
 
-use common::daemon::{Daemon, start};
+use common::daemon::{Daemon, fresh_dir, start};
 
 const MASTER_NAME: &str = "master.meterline.test";
 
@@ -87,10 +87,7 @@ fn daemon(dir: &Path, master: &str, terminal: &str, device: &str, cert: &str) ->
 
 #[test]
 fn master_station_and_daemons_over_tls_with_client_certificates() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("concentrator-uptls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("concentrator-uptls");
     let ca = Ca::new("meterline test CA");
     let rogue = Ca::new("someone else's CA");
     ca.write(&dir, "ca.pem");

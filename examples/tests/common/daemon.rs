@@ -1,7 +1,8 @@
 //! The `concentrator` daemon as the end-to-end tests run it: started from a config file,
 //! killed when dropped, asked for a round over its control socket.
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -54,4 +55,36 @@ pub(crate) fn round(sock: &Path) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// An empty directory `<temp>/<name>-<pid>` for one test (what a failed earlier run left
+/// there is removed first).
+pub(crate) fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A daemon config: storage `c.db`, control socket `c.sock`, terminal 0200:1234 of the
+/// master at `master` (heartbeat 1 s, key 000102...0f), and for each line `devices[n-1]`
+/// channel n-1 (300 ms, one try) with DL/T 645-2007 meter 200+n reading `energy_import`,
+/// archive number n; `meter_extra` is added to each meter's section.
+pub(crate) fn uplink_config(master: SocketAddr, devices: &[String], meter_extra: &str) -> String {
+    let mut cfg = format!(
+        "[storage]\npath = \"c.db\"\n[control]\nsocket = \"c.sock\"\n\
+         [uplink]\nmaster = \"tcp:{master}\"\narea = \"0200\"\nterminal = \"1234\"\nheartbeat_s = 1\n\
+         key = \"000102030405060708090a0b0c0d0e0f\"\n"
+    );
+    for (i, device) in devices.iter().enumerate() {
+        let n = i + 1;
+        cfg.push_str(&format!(
+            "[[channel]]\nid = {i}\nkind = \"rs485\"\ndevice = \"{device}\"\n\
+             response_timeout_ms = 300\ntries = 1\n\
+             [[meter]]\narchive_no = {n}\nchannel = {i}\nprotocol = \"dlt645-2007\"\n\
+             address = \"{:012}\"\nreads = [\"energy_import\"]\n{meter_extra}",
+            200 + n
+        ));
+    }
+    cfg
 }
