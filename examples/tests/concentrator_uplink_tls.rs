@@ -19,53 +19,17 @@ use dlt645::{Address, Edition};
 use examples::master_station::Db;
 use examples::meter_sim::{self, MeterConfig, MeterSim, SimConfig};
 use examples::pty::Pty;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose,
-};
 use rs485_link::LineSettings;
 
 use common::daemon::{Daemon, fresh_dir, start};
+use common::pki::Ca;
 
 const MASTER_NAME: &str = "master.meterline.test";
 
-struct Ca(CertifiedIssuer<'static, KeyPair>);
-
-impl Ca {
-    fn new(name: &str) -> Self {
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.distinguished_name.push(DnType::CommonName, name);
-        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        Self(CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap())
-    }
-
-    /// Writes `<name>.pem` and `<name>.key` in `dir`: a server certificate for `MASTER_NAME`
-    /// or a client certificate `CN=cn, O=meterline test`.
-    fn leaf(&self, dir: &Path, name: &str, cn: &str, server: bool) {
-        let sans = if server {
-            vec![MASTER_NAME.to_string()]
-        } else {
-            Vec::new()
-        };
-        let mut p = CertificateParams::new(sans).unwrap();
-        p.distinguished_name.push(DnType::CommonName, cn);
-        p.distinguished_name
-            .push(DnType::OrganizationName, "meterline test");
-        p.extended_key_usages = vec![if server {
-            ExtendedKeyUsagePurpose::ServerAuth
-        } else {
-            ExtendedKeyUsagePurpose::ClientAuth
-        }];
-        let key = KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, &self.0).unwrap();
-        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
-        std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
-    }
-
-    fn write(&self, dir: &Path, name: &str) {
-        std::fs::write(dir.join(name), self.0.pem()).unwrap();
-    }
+/// Writes a leaf's certificate and key as `<name>.pem` and `<name>.key` in `dir`.
+fn write_leaf(dir: &Path, name: &str, (cert, key): (String, String)) {
+    std::fs::write(dir.join(format!("{name}.pem")), cert).unwrap();
+    std::fs::write(dir.join(format!("{name}.key")), key).unwrap();
 }
 
 /// Starts the daemon of terminal 0200:`terminal` on `device`, with `cert`.pem/.key from `dir`,
@@ -90,10 +54,18 @@ fn master_station_and_daemons_over_tls_with_client_certificates() {
     let dir = fresh_dir("concentrator-uptls");
     let ca = Ca::new("meterline test CA");
     let rogue = Ca::new("someone else's CA");
-    ca.write(&dir, "ca.pem");
-    ca.leaf(&dir, "master", "master station", true);
-    ca.leaf(&dir, "good", "concentrator 0200:1234", false);
-    rogue.leaf(&dir, "rogue", "concentrator 0200:0666", false);
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    write_leaf(
+        &dir,
+        "master",
+        ca.leaf("master station", &[MASTER_NAME], true),
+    );
+    write_leaf(&dir, "good", ca.leaf("concentrator 0200:1234", &[], false));
+    write_leaf(
+        &dir,
+        "rogue",
+        rogue.leaf("concentrator 0200:0666", &[], false),
+    );
 
     // One meter with no load: its register stays at 1234.56 kWh.
     let pty = Pty::open().unwrap();

@@ -5,6 +5,8 @@
 //! certificate is for another name or from another CA is refused by the concentrator; PEM
 //! loading errors name the file; a plain TCP client does not get into a TLS master station.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,10 +19,9 @@ use qgdw1376_1::session::{Answer, Config, Duration as SessionDuration, Reply};
 use qgdw1376_1::unit::{Data, ForwardActive, Values};
 use qgdw1376_1::value::{A14, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr, PW_LEN};
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
-};
+use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
+
+use common::pki::Ca;
 
 const KEY: [u8; PW_LEN] = *b"0123456789abcdef";
 const MASTER_NAME: &str = "master.meterline.test";
@@ -60,41 +61,6 @@ impl UplinkHandler for Meterish {
 }
 
 /// A CA made at test time.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Ca {
-    fn new(name: &str) -> Self {
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.distinguished_name.push(DnType::CommonName, name);
-        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        Self {
-            issuer: CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap(),
-        }
-    }
-
-    /// A leaf certificate and its key, PEM: a server certificate for `names`, or a client
-    /// certificate with subject `CN=cn, O=meterline test`.
-    fn leaf(&self, cn: &str, names: &[&str], server: bool) -> (String, String) {
-        let mut p = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
-            .unwrap();
-        p.distinguished_name.push(DnType::CommonName, cn);
-        p.distinguished_name
-            .push(DnType::OrganizationName, "meterline test");
-        p.extended_key_usages = vec![if server {
-            ExtendedKeyUsagePurpose::ServerAuth
-        } else {
-            ExtendedKeyUsagePurpose::ClientAuth
-        }];
-        let key = KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, &self.issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-}
-
-/// A folder of PEM files for one test.
 struct Pki {
     dir: PathBuf,
 }
