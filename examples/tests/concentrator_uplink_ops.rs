@@ -28,7 +28,7 @@ use qgdw1376_1::value::DateTime as UpTime;
 use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
-use common::daemon::{fresh_dir, start};
+use common::daemon::{fresh_dir, start, wait_login};
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -42,15 +42,6 @@ impl Drop for Dir {
         if !thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.0);
         }
-    }
-}
-
-/// Waits until `t` has logged in after `since`.
-fn wait_login(ms: &MasterStation, t: TerminalId, since: SystemTime) {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !ms.terminals().iter().any(|i| i.id == t && i.since >= since) {
-        assert!(Instant::now() < end, "the concentrator did not log in");
-        thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -168,7 +159,7 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     let t: TerminalId = "0200:1234".parse().unwrap();
     let started = SystemTime::now();
     let daemon = start(&dir.0, "c.toml", "out.log");
-    wait_login(&ms, t, started);
+    wait_login(&ms, t, Some(started));
 
     // ---- 10 F1: a DL/T 645-2007 read of DI 00010000 (vector V04's shape) at meter 204 ----
     let read_204 = {
@@ -467,7 +458,7 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     drop(daemon);
     let restarted = SystemTime::now();
     let _daemon = start(&dir.0, "c.toml", "out2.log");
-    wait_login(&ms, t, restarted);
+    wait_login(&ms, t, Some(restarted));
     let frames = ms.request(t, &read_p2).unwrap();
     assert_eq!(f129_total(&frames), (Some(54_321_000), Some(-4)));
     check_query(&ms.request(t, &query).unwrap());

@@ -3,6 +3,8 @@
 //! read, a trip with a wrong and a right password, results in SQLite; and 200 concentrators
 //! logged in to one master station with heartbeats and reads flowing.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use examples::master_station::{Command, Db, MasterStation, TerminalId, render_frames};
+
+use common::daemon::wait_login;
 use examples::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
 use qgdw1376_1::session::{Answer, Config, Duration as SessionDuration, Reply};
 use qgdw1376_1::unit::{Data, ForwardActive, Values};
@@ -75,14 +79,6 @@ fn client(
     (stop, j)
 }
 
-fn wait_login(ms: &MasterStation, t: TerminalId) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while !ms.terminals().iter().any(|i| i.id == t) {
-        assert!(Instant::now() < end, "{t} did not log in");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn db_path(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("upsess-{}-{name}", std::process::id()));
     let _ = std::fs::remove_file(&dir);
@@ -101,7 +97,7 @@ fn read_and_trip_through_the_master_station_stored_in_sqlite() {
     let h = Meterish::default();
     let (stop, join) = client(ms.local_addr(), 0x1234, h.clone());
     let t: TerminalId = "0200:1234".parse().unwrap();
-    wait_login(&ms, t);
+    wait_login(&ms, t, None);
 
     let frames = ms
         .request(
@@ -233,6 +229,7 @@ fn two_hundred_concentrators_on_one_master_station() {
                 area: 0x0200,
                 terminal: 0x1000 + i,
             },
+            None,
         );
     }
     let ok = Arc::new(AtomicU64::new(0));

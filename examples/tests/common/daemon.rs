@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use examples::master_station::{MasterStation, TerminalId};
 
 use serde_json::Value;
 
@@ -87,4 +89,14 @@ pub(crate) fn uplink_config(master: SocketAddr, devices: &[String], meter_extra:
         ));
     }
     cfg
+}
+
+/// Waits up to 30 s until terminal `t` is logged in to `ms` (with a login at or after
+/// `since`, if given).
+pub(crate) fn wait_login(ms: &MasterStation, t: TerminalId, since: Option<SystemTime>) {
+    wait_for(&format!("{t} did not log in"), 30, || {
+        ms.terminals()
+            .iter()
+            .any(|i| i.id == t && since.is_none_or(|s| i.since >= s))
+    });
 }
