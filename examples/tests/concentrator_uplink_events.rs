@@ -25,7 +25,7 @@ use qgdw1376_1::{Ec, FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 use serde_json::Value;
 
-use common::daemon::{fresh_dir, round, start, uplink_config, wait_for};
+use common::daemon::{fresh_dir, round, start, uplink_config, utc_ago, wait_for};
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -45,14 +45,7 @@ fn reporting(ms: &MasterStation, t: TerminalId, allow: bool) {
 
 /// The UTC minute `back_s` seconds ago as the master renders ERC times.
 fn minute_ago(back_s: i64) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let t = concentrator_core::DateTime::from_seconds_since_2000(
-        i64::try_from(secs).unwrap() - 946_684_800 - back_s,
-    )
-    .unwrap();
+    let t = utc_ago(back_s);
     format!(
         "{}-{:02}-{:02} {:02}:{:02}",
         t.year(),

@@ -13,7 +13,7 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::daemon::{fresh_dir, round, start, uplink_config, wait_for};
+use common::daemon::{fresh_dir, round, start, uplink_config, utc_ago, wait_for};
 use dlt645::{Address, Edition};
 use examples::master_station::{
     Command, Db, MasterError, MasterStation, TerminalId, render_frames,
@@ -67,14 +67,7 @@ fn comm_params(frame: &[u8]) -> CommParams {
 /// A time label sent `back_s` seconds ago (UTC: the daemon runs with offset 0), allowing
 /// `delay` minutes.
 fn label(back_s: i64, delay: u8) -> Tp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let t = concentrator_core::DateTime::from_seconds_since_2000(
-        i64::try_from(secs).unwrap() - 946_684_800 - back_s,
-    )
-    .unwrap();
+    let t = utc_ago(back_s);
     Tp {
         pfc: 0,
         second: t.second(),

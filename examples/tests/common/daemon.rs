@@ -100,3 +100,16 @@ pub(crate) fn wait_login(ms: &MasterStation, t: TerminalId, since: Option<System
             .any(|i| i.id == t && since.is_none_or(|s| i.since >= s))
     });
 }
+
+/// The UTC calendar time `back_s` seconds ago, from the system clock.
+pub(crate) fn utc_ago(back_s: i64) -> concentrator_core::DateTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // 946 684 800 s from 1970-01-01 to 2000-01-01.
+    concentrator_core::DateTime::from_seconds_since_2000(
+        i64::try_from(secs).unwrap() - 946_684_800 - back_s,
+    )
+    .unwrap()
+}
