@@ -191,7 +191,8 @@ pub fn relay_name(r: RelayState) -> &'static str {
     }
 }
 
-fn parse_value(j: &Json) -> Option<Value> {
+/// The value written by `value_json` (`None`: not one).
+pub(crate) fn parse_value(j: &Json) -> Option<Value> {
     Some(match j.get("type")?.as_str()? {
         "number" => Value::Number(
             Decimal::new(

@@ -40,7 +40,7 @@ use std::net::ToSocketAddrs;
 use std::sync::mpsc::{self, Sender};
 use std::thread::{self, JoinHandle};
 
-use concentrator_core::{DateTime, Decimal, Item, SwitchAction};
+use concentrator_core::{DateTime, Item, SwitchAction};
 use qgdw1376_1::core_map::{Command, decimal_to_quantity, minute_time_of, plan, terminal_clock};
 use qgdw1376_1::session::{Answer, Config as SessionConfig, Duration, Event, Reply};
 use qgdw1376_1::unit::{Data, Energies, ForwardActive, ForwardReply, List, Values};
@@ -209,15 +209,7 @@ impl DaemonHandler {
 
 /// A reading's value as an exact A.14 kWh quantity.
 fn energy(r: &Json) -> Option<Quantity> {
-    let v = r.get("value")?;
-    if v.get("unit").and_then(Json::as_str) != Some("kWh") {
-        return None;
-    }
-    let d = Decimal::new(
-        v.get("mantissa")?.as_i64()?,
-        i8::try_from(v.get("exponent")?.as_i64()?).ok()?,
-    );
-    decimal_to_quantity(d, A14, Unit::KiloWattHour)
+    decimal_to_quantity(ops::number(r, "kWh")?, A14, Unit::KiloWattHour)
 }
 
 /// Year of the century of a label (the core keeps 20YY).

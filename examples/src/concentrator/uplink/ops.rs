@@ -4,7 +4,7 @@
 //! `core_map::meter_of_entry` places a downloaded meter (its port is its channel), so a
 //! forward, a pause and an archive entry naming the same port reach the same bus.
 
-use concentrator_core::{ChannelId, DateTime, Decimal, Item, MAX_CHANNELS, Meter, Phase};
+use concentrator_core::{ChannelId, DateTime, Decimal, Item, MAX_CHANNELS, Meter, Phase, Value};
 use qgdw1376_1::core_map::{decimal_to_quantity, meter_of_entry, minute_time_of};
 use qgdw1376_1::unit::{MeterEntry, MeterProtocol, PowerSnapshot};
 use qgdw1376_1::value::{A5, A7, A9, A25, Format, Quantity, Unit};
@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 use super::DaemonHandler;
 use crate::cli::hex;
 use crate::concentrator::daemon::Request;
-use crate::concentrator::json::time_str;
+use crate::concentrator::json::{parse_value, time_str, unit_name};
 
 /// The channel of terminal port `port`; `None` beyond the engine's channel table.
 pub(super) fn channel_of_port(port: u8) -> Option<ChannelId> {
@@ -86,15 +86,11 @@ pub fn stored_meter(text: &str) -> Option<Meter> {
 }
 
 /// A reading's exact value if it is a number in `unit` (the daemon's unit name).
-fn number(r: &Json, unit: &str) -> Option<Decimal> {
-    let v = r.get("value")?;
-    if v.get("unit").and_then(Json::as_str) != Some(unit) {
-        return None;
+pub(super) fn number(r: &Json, unit: &str) -> Option<Decimal> {
+    match parse_value(r.get("value")?)? {
+        Value::Number(d, u) if unit_name(u) == unit => Some(d),
+        _ => None,
     }
-    Some(Decimal::new(
-        v.get("mantissa")?.as_i64()?,
-        i8::try_from(v.get("exponent")?.as_i64()?).ok()?,
-    ))
 }
 
 /// `d` in `format`, exactly, or "no data".
