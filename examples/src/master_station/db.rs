@@ -105,6 +105,13 @@ impl Db {
     /// rather than adding a row. Returns the records in the frame.
     pub fn report(&self, t: TerminalId, frame: &FrameRepr<'_>) -> rusqlite::Result<usize> {
         let now = now_ms();
+        let tx = self.conn.unchecked_transaction()?;
+        let mut st = tx.prepare_cached(
+            "INSERT INTO events (first_ms, last_ms, terminal, class, ptr, erc, record_hex, record_json)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (terminal, class, ptr, record_hex)
+             DO UPDATE SET copies = copies + 1, last_ms = excluded.last_ms",
+        )?;
         let mut n = 0;
         for unit in frame.data_units().flatten() {
             let Ok(Some(Data::Events(ev))) = unit.data() else {
@@ -121,16 +128,20 @@ impl Db {
                     .iter()
                     .map(|b| format!("{b:02X}"))
                     .collect();
-                self.conn.execute(
-                    "INSERT INTO events (first_ms, last_ms, terminal, class, ptr, erc, record_hex, record_json)
-                     VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (terminal, class, ptr, record_hex)
-                     DO UPDATE SET copies = copies + 1, last_ms = excluded.last_ms",
-                    params![now, t.to_string(), class, ptr, rec.erc, hex, erc_json(&rec).to_string()],
-                )?;
+                st.execute(params![
+                    now,
+                    t.to_string(),
+                    class,
+                    ptr,
+                    rec.erc,
+                    hex,
+                    erc_json(&rec).to_string()
+                ])?;
                 n += 1;
             }
         }
+        drop(st);
+        tx.commit()?;
         Ok(n)
     }
 
