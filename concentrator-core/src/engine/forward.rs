@@ -321,11 +321,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             return;
         };
         let reply = without_wake_up(frame);
-        let complete = !reply.is_empty() && take_reply(slot, reply);
-        if !complete {
-            slot.bytes.clear();
-            slot.state = SlotState::Ended;
-        }
+        // An empty module reply (the meter did not answer) ends the slot empty: no answer.
+        let complete = take_reply(slot, reply) && !reply.is_empty();
         self.reply_taken(ci, cmd, complete, now);
     }
 

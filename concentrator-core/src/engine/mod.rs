@@ -761,12 +761,8 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         };
         ch.rx.clear();
         let line = ch.cfg.line;
-        if let Job::Forward { cmd } = txn.job {
-            // A forward is tried once: the master decides whether to send it again.
-            ch.txn = None;
-            ch.guard_until = add_ms(now, line.guard);
-            self.forward_failed(ci, cmd, now);
-        } else if txn.tries < line.tries {
+        // A forward is tried once: the master decides whether to send it again.
+        if txn.tries < line.tries && !matches!(txn.job, Job::Forward { .. }) {
             // Back-off doubles per retry; the receive side is flushed meanwhile.
             let shift = u32::from(txn.tries.saturating_sub(1)).min(8);
             let wait = line.backoff.ticks().saturating_mul(1 << shift);

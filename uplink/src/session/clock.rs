@@ -101,7 +101,16 @@ pub fn tp_age(tp: &Tp, now: i64) -> i64 {
 /// Whether the frame labelled `tp` has expired at `now` (seconds since 2000): older than
 /// its allowed delay in minutes; a delay of 0 means no limit (notes §2.3).
 pub fn tp_expired(tp: &Tp, now: i64) -> bool {
-    tp.delay != 0 && tp_age(tp, now) > i64::from(tp.delay) * 60
+    tp_late(tp, now).is_some()
+}
+
+/// The age in seconds of the frame labelled `tp` at `now` when it has expired
+/// ([`tp_expired`]), `None` while it has not.
+pub(super) fn tp_late(tp: &Tp, now: i64) -> Option<i64> {
+    if tp.delay == 0 {
+        return None;
+    }
+    Some(tp_age(tp, now)).filter(|age| *age > i64::from(tp.delay) * 60)
 }
 
 #[cfg(test)]

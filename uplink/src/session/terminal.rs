@@ -533,8 +533,7 @@ impl<A: Authorize, const N: usize> Terminal<A, N> {
         if let (Some(tp), Some((at, wall))) = (frame.tp, self.clock) {
             let ms = |t: Instant| i64::try_from(t.ticks()).unwrap_or(i64::MAX);
             let wall = wall.saturating_add(ms(now).saturating_sub(ms(at)).div_euclid(1000));
-            if super::clock::tp_expired(&tp, wall) {
-                let age = super::clock::tp_age(&tp, wall);
+            if let Some(age) = super::clock::tp_late(&tp, wall) {
                 self.events.push(Event::Expired {
                     afn: frame.afn,
                     seq: frame.seq.seq,
