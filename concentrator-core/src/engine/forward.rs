@@ -39,6 +39,9 @@ pub(super) struct ForwardSlot {
     baud: Option<u32>,
     bytes: heapless::Vec<u8, MAX_FORWARD>,
     state: SlotState,
+    /// On the carrier channel: the DL/T 645 frame's position in `bytes`, its meter address
+    /// and whether it is 2007 ([`dlt645_target`], checked once when the forward is accepted).
+    target: Option<(usize, [u8; 6], bool)>,
 }
 
 impl ForwardSlot {
@@ -124,9 +127,11 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         if frame.is_empty() || frame.len() > MAX_FORWARD {
             return Err(CommandError::FrameLength(frame.len()));
         }
-        if ch.cfg.kind == ChannelKind::Carrier && dlt645_target(frame).is_none() {
-            return Err(CommandError::Unsupported);
-        }
+        let target = if ch.cfg.kind == ChannelKind::Carrier {
+            Some(dlt645_target(frame).ok_or(CommandError::Unsupported)?)
+        } else {
+            None
+        };
         if ch.forward.as_ref().is_some_and(ForwardSlot::busy) {
             return Err(CommandError::ForwardBusy(channel));
         }
@@ -153,6 +158,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             baud,
             bytes,
             state: SlotState::Queued,
+            target,
         });
         Ok(id)
     }
@@ -264,9 +270,6 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
         let ch = self.channels.get_mut(ci)?.as_mut()?;
         let mut txn = ch.txn?;
         let slot = ch.forward.as_mut().filter(|f| f.id == cmd)?;
-        let mut frame = [0u8; MAX_FORWARD];
-        let len = slot.bytes.len();
-        frame.get_mut(..len)?.copy_from_slice(&slot.bytes);
         slot.state = SlotState::Sent;
         let timeout = slot.timeout;
         txn.tries = 1;
@@ -276,16 +279,16 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             deadline: add_ms(now, timeout),
         };
         ch.txn = Some(txn);
-        let target = frame.get(..len).and_then(dlt645_target);
-        let read = target.and_then(|(start, address, v2007)| {
+        let read = slot.target.and_then(|(start, address, v2007)| {
             let protocol = if v2007 {
                 PlcProtocol::Dlt645_2007
             } else {
                 PlcProtocol::Dlt645_1997
             };
-            let f = frame.get(start..len)?;
-            let c = self.carrier.as_mut()?;
-            c.session
+            let f = slot.bytes.get(start..)?;
+            self.carrier
+                .as_mut()?
+                .session
                 .as_mut()?
                 .read(PlcAddress(address), protocol, f, now)
                 .ok()
