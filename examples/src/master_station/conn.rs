@@ -123,6 +123,16 @@ impl Link {
     }
 }
 
+/// Writes `frame` (a confirm the master sends unasked); `false` when the connection is gone.
+fn send(link: &Link, frame: &FrameRepr<'_>) -> bool {
+    let mut c = [0u8; 32];
+    let len = frame.emit(&mut c).unwrap_or(0);
+    link.writer
+        .lock()
+        .map(|mut w| w.write_all(c.get(..len).unwrap_or(&[])).is_ok())
+        .unwrap_or(false)
+}
+
 /// Reads the connection until it closes.
 pub(crate) fn serve(stream: TcpStream, shared: &Shared, tls: Option<&TlsServer>) {
     let _ = stream.set_nodelay(true);
@@ -170,25 +180,18 @@ pub(crate) fn serve(stream: TcpStream, shared: &Shared, tls: Option<&TlsServer>)
                 if f.control.dir != Direction::Up {
                     continue;
                 }
+                let t = TerminalId {
+                    area: f.address.area,
+                    terminal: f.address.terminal,
+                };
                 // An active event report (C = 0xC4, AFN 0E): stored, then confirmed when it
                 // asks (CON) with AFN 00 F1, RSEQ = its PSEQ; one that could not be stored
                 // is not confirmed, so the concentrator sends it again.
                 if f.control.prm && f.afn == Afn::Class3 {
-                    let t = TerminalId {
-                        area: f.address.area,
-                        terminal: f.address.terminal,
-                    };
                     if shared.report(t, &f) && f.seq.con {
                         let mut confirm = FrameRepr::link_confirm(f.address, f.seq.seq);
                         confirm.control.code = 0;
-                        let mut c = [0u8; 32];
-                        let len = confirm.emit(&mut c).unwrap_or(0);
-                        let sent = link
-                            .writer
-                            .lock()
-                            .map(|mut w| w.write_all(c.get(..len).unwrap_or(&[])).is_ok())
-                            .unwrap_or(false);
-                        if !sent {
+                        if !send(&link, &confirm) {
                             break 'read;
                         }
                     }
@@ -198,20 +201,7 @@ pub(crate) fn serve(stream: TcpStream, shared: &Shared, tls: Option<&TlsServer>)
                     link.take_frame(&f, bytes.clone());
                     continue;
                 };
-                let t = TerminalId {
-                    area: f.address.area,
-                    terminal: f.address.terminal,
-                };
-                let mut c = [0u8; 32];
-                let len = FrameRepr::link_confirm(f.address, f.seq.seq)
-                    .emit(&mut c)
-                    .unwrap_or(0);
-                let sent = link
-                    .writer
-                    .lock()
-                    .map(|mut w| w.write_all(c.get(..len).unwrap_or(&[])).is_ok())
-                    .unwrap_or(false);
-                if !sent {
+                if !send(&link, &FrameRepr::link_confirm(f.address, f.seq.seq)) {
                     break 'read;
                 }
                 match test {
