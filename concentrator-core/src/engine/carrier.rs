@@ -89,7 +89,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                 // time goes out shifted by it, so the meters set the time it is on arrival.
                 SessionEvent::BroadcastDelay { delay_s } if c.delay_query => {
                     c.delay_query = false;
-                    self.broadcast_time(ci, delay_s, now);
+                    let _ = self.broadcast_time(ci, delay_s, now);
                 }
                 // The module could not say (denied, or no answer in time): broadcast the
                 // time uncorrected rather than not at all.
@@ -98,7 +98,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
                     ..
                 } if c.delay_query => {
                     c.delay_query = false;
-                    self.broadcast_time(ci, 0, now);
+                    let _ = self.broadcast_time(ci, 0, now);
                 }
                 SessionEvent::Failed {
                     op: Op::Broadcast { .. },
@@ -139,10 +139,11 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
     }
 
     /// Hands the module the time broadcast (AFN 05 F3) with the time `delay_s` ahead of the
-    /// wall clock (the module's AFN 03 F9 answer), if channel `ci` still holds the broadcast.
-    fn broadcast_time(&mut self, ci: usize, delay_s: u16, now: Instant) {
+    /// wall clock (the module's AFN 03 F9 answer), if channel `ci` still holds the broadcast;
+    /// `false` when it was not handed over (the broadcast transaction then ends).
+    fn broadcast_time(&mut self, ci: usize, delay_s: u16, now: Instant) -> bool {
         let Some(ch) = self.channels.get_mut(ci).and_then(Option::as_mut) else {
-            return;
+            return false;
         };
         let line = ch.cfg.line;
         let Some(txn) = ch
@@ -150,7 +151,7 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             .as_mut()
             .filter(|t| matches!(t.state, TxnState::Broadcasting { .. }))
         else {
-            return;
+            return false;
         };
         txn.state = TxnState::Broadcasting {
             until: add_ms(now, line.response_timeout),
@@ -167,9 +168,10 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             });
         if sent.is_none() {
             self.end_txn(ci, now);
-        } else {
-            self.refresh_timer(ci, now);
+            return false;
         }
+        self.refresh_timer(ci, now);
+        true
     }
 
     /// Ends the commands and rounds waiting on channel `ci` (a transaction in flight ends on
@@ -300,24 +302,24 @@ impl<S: Store, W: WallClock, const N: usize> Concentrator<S, W, N> {
             ch.txn = Some(txn);
             let c = self.carrier.as_mut()?;
             let session = c.session.as_mut()?;
-            let delay = session
+            if session
                 .module()
-                .is_some_and(|m| m.delay_support.contains(DelaySupport::BROADCAST));
-            let mut frame = [0u8; 32];
-            let sent = crate::map_dlt645::broadcast_frame(wall, &mut frame)
-                .and_then(|n| frame.get(..n))
-                .and_then(|f| {
-                    if delay {
+                .is_some_and(|m| m.delay_support.contains(DelaySupport::BROADCAST))
+            {
+                let mut frame = [0u8; 32];
+                let asked = crate::map_dlt645::broadcast_frame(wall, &mut frame)
+                    .and_then(|n| frame.get(..n))
+                    .and_then(|f| {
                         session
                             .query_broadcast_delay(PlcProtocol::Dlt645_2007, f, now)
                             .ok()
-                    } else {
-                        session.broadcast(PlcProtocol::Dlt645_2007, f, now).ok()
-                    }
-                });
-            c.delay_query = delay && sent.is_some();
-            if sent.is_none() {
-                self.end_txn(ci, now);
+                    });
+                c.delay_query = asked.is_some();
+                if asked.is_none() {
+                    self.end_txn(ci, now);
+                    return None;
+                }
+            } else if !self.broadcast_time(ci, 0, now) {
                 return None;
             }
             let len = self.carrier_session()?.poll_transmit(buf);
