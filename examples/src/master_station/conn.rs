@@ -208,10 +208,10 @@ pub(crate) fn serve(stream: TcpStream, shared: &Shared, tls: Option<&TlsServer>)
                     LinkTest::Login => {
                         id = Some(t);
                         shared.register(t, link.clone());
-                        shared.db_session_peer(t, "login", peer.as_deref());
+                        shared.db_session(t, "login", peer.as_deref());
                     }
                     LinkTest::Heartbeat => shared.heartbeat(t),
-                    LinkTest::Logout => shared.db_session(t, "logout"),
+                    LinkTest::Logout => shared.db_session(t, "logout", None),
                 }
             }
             if took == 0 {
@@ -225,6 +225,6 @@ pub(crate) fn serve(stream: TcpStream, shared: &Shared, tls: Option<&TlsServer>)
     }
     if let Some(t) = id {
         shared.unregister(t, &link);
-        shared.db_session(t, "disconnected");
+        shared.db_session(t, "disconnected", None);
     }
 }

@@ -61,19 +61,9 @@ impl Db {
         Ok(Self { conn })
     }
 
-    /// Records a session change (login, logout, disconnected).
-    pub fn session(&self, t: TerminalId, what: &str) -> rusqlite::Result<()> {
-        self.session_peer(t, what, None)
-    }
-
-    /// Records a session change with the subject of the concentrator's TLS certificate
-    /// (`None` over plain TCP).
-    pub fn session_peer(
-        &self,
-        t: TerminalId,
-        what: &str,
-        peer: Option<&str>,
-    ) -> rusqlite::Result<()> {
+    /// Records a session change (login, logout, disconnected) with the subject of the
+    /// concentrator's TLS certificate (`None` over plain TCP).
+    pub fn session(&self, t: TerminalId, what: &str, peer: Option<&str>) -> rusqlite::Result<()> {
         self.conn.execute(
             "INSERT INTO sessions (at_ms, terminal, what, peer) VALUES (?1, ?2, ?3, ?4)",
             params![now_ms(), t.to_string(), what, peer],
@@ -176,11 +166,11 @@ impl Db {
 
     /// Session records: (terminal, what), oldest first.
     pub fn sessions(&self) -> rusqlite::Result<Vec<(String, String)>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT terminal, what FROM sessions ORDER BY rowid")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
+        Ok(self
+            .session_peers()?
+            .into_iter()
+            .map(|(t, what, _)| (t, what))
+            .collect())
     }
 
     /// Session records with the TLS peer: (terminal, what, certificate subject), oldest first.

@@ -107,16 +107,12 @@ impl Shared {
         }
     }
 
-    pub(crate) fn db_session(&self, t: TerminalId, what: &str) {
-        self.db_session_peer(t, what, None);
-    }
-
-    /// A session change with the TLS peer's certificate subject.
-    pub(crate) fn db_session_peer(&self, t: TerminalId, what: &str, peer: Option<&str>) {
+    /// A session change, with the TLS peer's certificate subject (`None` over plain TCP).
+    pub(crate) fn db_session(&self, t: TerminalId, what: &str, peer: Option<&str>) {
         if let Some(db) = &self.db
             && let Ok(db) = db.lock()
         {
-            let _ = db.session_peer(t, what, peer);
+            let _ = db.session(t, what, peer);
         }
     }
 
