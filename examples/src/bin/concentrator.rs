@@ -87,7 +87,7 @@ fn daemon_cmd(cmd: &str, args: &[String]) -> ExitCode {
     }
     let socket = cfg.socket.clone();
     let uplink = cfg.uplink.clone().map(|u| (cfg.storage.clone(), u));
-    let master = cfg.master.clone().map(|m| (m, cfg.utc_offset_min));
+    let master = cfg.master.clone();
     let mut d = match daemon::start(cfg, Box::new(|l| println!("{l}"))) {
         Ok(d) => d,
         Err(e) => return fail(e),
@@ -102,8 +102,13 @@ fn daemon_cmd(cmd: &str, args: &[String]) -> ExitCode {
     }
     // Kept for the daemon's lifetime: the Q/GDW 1376.1 uplink thread.
     let _master = match master {
-        Some((m, offset)) => {
-            match uplink::spawn(&m, d.tx.clone(), offset, Box::new(|l| println!("{l}"))) {
+        Some(m) => {
+            match uplink::spawn(
+                &m,
+                d.tx.clone(),
+                d.clock.clone(),
+                Box::new(|l| println!("{l}")),
+            ) {
                 Ok(r) => Some(r),
                 Err(e) => return fail(e),
             }

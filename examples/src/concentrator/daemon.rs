@@ -42,8 +42,29 @@ pub struct SystemClock {
 }
 
 impl SystemClock {
+    /// The clock of `cfg` (its UTC offset) counting monotonic instants from `origin`, with the
+    /// adjustment kept in `store`.
+    pub fn open(cfg: &Config, store: &SqliteStore, origin: StdInstant) -> Result<Self, String> {
+        let adjust_s = store
+            .setting(CLOCK_ADJUST)
+            .map_err(|e| format!("store: {e}"))?
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        Ok(Self {
+            origin,
+            offset_s: i64::from(cfg.utc_offset_min) * 60,
+            adjust_s: Arc::new(AtomicI64::new(adjust_s)),
+        })
+    }
+
+    /// The monotonic instant now (milliseconds since `origin`).
     fn mono(&self) -> Instant {
         Instant::from_ticks(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// The calendar time now.
+    pub fn wall(&self) -> DateTime {
+        self.now(self.mono())
     }
 }
 
@@ -93,8 +114,6 @@ pub enum Request {
         /// One meter, or all.
         meter: Option<u16>,
     },
-    /// The concentrator's calendar time (the engine's wall clock).
-    Now,
     /// Set the concentrator's calendar time (kept as an adjustment over the system clock, in
     /// the store, so it survives a restart).
     SetClock(DateTime),
@@ -183,6 +202,8 @@ pub enum Msg {
 pub struct Daemon {
     /// Queue into the engine thread.
     pub tx: Sender<Msg>,
+    /// The engine's wall clock (sharing its adjustment), for threads that need the time.
+    pub clock: SystemClock,
     thread: Option<JoinHandle<Result<(), String>>>,
 }
 
@@ -295,25 +316,13 @@ fn spawn_reader(ch: Channel, port: Option<TTYPort>, tx: Sender<Msg>) {
 }
 
 /// Build the engine from `cfg` (archive, channels, schedule) on `store`, with the master's
-/// archive downloads and clock adjustment kept in the store; also the clock adjustment's
-/// handle (seconds over the system clock and the UTC offset).
+/// archive downloads kept in the store, reading the time from `clock` (`SystemClock::open`).
 pub fn build_engine(
     cfg: &Config,
     store: SqliteStore,
-    origin: StdInstant,
-) -> Result<(Box<Engine>, Arc<AtomicI64>), String> {
-    let adjust_s = store
-        .setting(CLOCK_ADJUST)
-        .map_err(|e| format!("store: {e}"))?
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0);
+    clock: SystemClock,
+) -> Result<Box<Engine>, String> {
     let stored = store.archive().map_err(|e| format!("store: {e}"))?;
-    let adjust = Arc::new(AtomicI64::new(adjust_s));
-    let clock = SystemClock {
-        origin,
-        offset_s: i64::from(cfg.utc_offset_min) * 60,
-        adjust_s: Arc::clone(&adjust),
-    };
     let mut engine = Box::new(Engine::new(store, clock));
     engine.set_schedule(cfg.schedule);
     for ch in &cfg.channels {
@@ -347,7 +356,7 @@ pub fn build_engine(
             }
         }
     }
-    Ok((engine, adjust))
+    Ok(engine)
 }
 
 /// The settings key of the clock adjustment, seconds.
@@ -381,6 +390,8 @@ pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon
         Err(e) => log(&format!("event ERC14 not stored: {e}")),
     }
     let ercs = ercs.shared();
+    let clock = SystemClock::open(&cfg, &store, StdInstant::now())?;
+    let engine_clock = clock.clone();
     let mut ports: HashMap<u8, TTYPort> = HashMap::new();
     let (tx, rx) = mpsc::channel();
     let mut port_errors = HashMap::new();
@@ -409,12 +420,10 @@ pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon
         .name("engine".into())
         .stack_size(256 << 20)
         .spawn(move || {
-            let origin = StdInstant::now();
-            let (engine, adjust_s) = build_engine(&cfg, store, origin)?;
+            let engine = build_engine(&cfg, store, engine_clock.clone())?;
             let mut r = Runner {
                 engine,
-                adjust_s,
-                origin,
+                clock: engine_clock,
                 ports,
                 log,
                 commands: HashMap::new(),
@@ -431,6 +440,7 @@ pub fn start(cfg: Config, mut log: Box<dyn FnMut(&str) + Send>) -> Result<Daemon
         .map_err(|e| e.to_string())?;
     Ok(Daemon {
         tx,
+        clock,
         thread: Some(thread),
     })
 }
@@ -444,9 +454,8 @@ struct RoundWait {
 
 struct Runner {
     engine: Box<Engine>,
-    /// The clock adjustment of the engine's wall clock (AFN 05 F31), seconds.
-    adjust_s: Arc<AtomicI64>,
-    origin: StdInstant,
+    /// The engine's wall clock (its adjustment is what AFN 05 F31 sets).
+    clock: SystemClock,
     ports: HashMap<u8, TTYPort>,
     log: Box<dyn FnMut(&str) + Send>,
     commands: HashMap<CommandId, (Sender<Json>, Vec<Json>)>,
@@ -466,7 +475,7 @@ fn final_answer(mut j: Json) -> Json {
 
 impl Runner {
     fn now(&self) -> Instant {
-        Instant::from_ticks(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+        self.clock.mono()
     }
 
     fn run(&mut self, rx: &Receiver<Msg>) {
@@ -643,12 +652,7 @@ impl Runner {
 
     /// The concentrator's calendar time now.
     fn wall(&self) -> DateTime {
-        SystemClock {
-            origin: self.origin,
-            offset_s: i64::from(self.cfg.utc_offset_min) * 60,
-            adjust_s: Arc::clone(&self.adjust_s),
-        }
-        .now(self.now())
+        self.clock.wall()
     }
 
     fn refuse(reply: &Sender<Json>, e: impl std::fmt::Display) {
@@ -660,7 +664,7 @@ impl Runner {
         let what = format!("{req:?}");
         if !matches!(
             req,
-            Request::Status | Request::Export { .. } | Request::Now | Request::QueryArchive { .. }
+            Request::Status | Request::Export { .. } | Request::QueryArchive { .. }
         ) && let Err(e) = self.engine.store().audit(wall, who, &what)
         {
             (self.log)(&format!("audit log refused: {e}"));
@@ -744,13 +748,8 @@ impl Runner {
                     "counters": {"requests": k.requests, "retries": k.retries, "stray_bytes": k.stray_bytes, "ignored_frames": k.ignored_frames},
                 })));
             }
-            Request::Now => {
-                let _ = reply.send(final_answer(
-                    json!({"ok": true, "time": crate::concentrator::json::time_str(wall)}),
-                ));
-            }
             Request::SetClock(to) => {
-                let adjust = self.adjust_s.load(Ordering::Relaxed)
+                let adjust = self.clock.adjust_s.load(Ordering::Relaxed)
                     + (to.seconds_since_2000() - wall.seconds_since_2000());
                 match self
                     .engine
@@ -758,7 +757,7 @@ impl Runner {
                     .set_setting(CLOCK_ADJUST, &adjust.to_string())
                 {
                     Ok(()) => {
-                        self.adjust_s.store(adjust, Ordering::Relaxed);
+                        self.clock.adjust_s.store(adjust, Ordering::Relaxed);
                         (self.log)(&format!(
                             "clock set to {to} by {who} (was {wall}; {adjust:+} s over the system clock)"
                         ));

@@ -506,7 +506,7 @@ pub fn run(dir: Option<PathBuf>) -> Result<(), String> {
     let uplink = crate::concentrator::uplink::spawn(
         master,
         d.tx.clone(),
-        cfg.utc_offset_min,
+        d.clock.clone(),
         Box::new(move |l| {
             let _ = writeln!(uplink_log, "{l}");
         }),

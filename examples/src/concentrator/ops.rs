@@ -30,7 +30,6 @@ pub fn request_json(req: &Request) -> Json {
         Request::Status => json!({"cmd": "status"}),
         Request::Export { meter } => json!({"cmd": "export", "meter": meter}),
         // The master station's requests (1376.1 uplink); the socket does not take them.
-        Request::Now => json!({"cmd": "now"}),
         Request::SetClock(t) => {
             json!({"cmd": "set_clock", "time": crate::concentrator::json::time_str(*t)})
         }

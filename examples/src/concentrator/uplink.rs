@@ -49,7 +49,7 @@ use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr};
 use serde_json::Value as Json;
 
 use crate::concentrator::config::MasterLink;
-use crate::concentrator::daemon::{Msg, Request, system_secs_since_2000};
+use crate::concentrator::daemon::{Msg, Request, SystemClock};
 use crate::concentrator::events::{ErcLog, EventsLink};
 use crate::concentrator::json::parse_time;
 use crate::concentrator::params::{self, DEFAULT_TIMEOUT_S, ParamError};
@@ -66,7 +66,8 @@ const WHO: &str = "master-station";
 pub struct DaemonHandler {
     events: EventsLink,
     tx: Sender<Msg>,
-    utc_offset_s: i64,
+    /// The engine's wall clock (sharing the adjustment 05 F31 sets).
+    clock: SystemClock,
     /// The configured heartbeat, seconds (kept while F1 is the default).
     heartbeat_s: u16,
     log: Box<dyn FnMut(&str) + Send>,
@@ -77,13 +78,13 @@ pub struct DaemonHandler {
 }
 
 impl DaemonHandler {
-    /// A handler sending commands to the engine queue `tx`; `utc_offset_min` gives the local
-    /// calendar the frozen labels and switch deadlines count in.
-    pub fn new(tx: Sender<Msg>, utc_offset_min: i32, log: Box<dyn FnMut(&str) + Send>) -> Self {
+    /// A handler sending commands to the engine queue `tx`; `clock` (the daemon's) gives the
+    /// local calendar the frozen labels and switch deadlines count in.
+    pub fn new(tx: Sender<Msg>, clock: SystemClock, log: Box<dyn FnMut(&str) + Send>) -> Self {
         Self {
             events: EventsLink::new(tx.clone()),
             tx,
-            utc_offset_s: i64::from(utc_offset_min) * 60,
+            clock,
             heartbeat_s: 15 * 60,
             log,
             default_comm: params::default_comm(15 * 60),
@@ -132,14 +133,9 @@ impl DaemonHandler {
     }
 
     /// The concentrator's calendar time: the engine's wall clock (which a master's time set,
-    /// 05 F31, adjusts); the system clock if the daemon does not answer.
+    /// 05 F31, adjusts), read here without asking the engine.
     fn now(&self) -> DateTime {
-        self.ask(Request::Now)
-            .and_then(|a| parse_time(a.get("time")?.as_str()?))
-            .or_else(|| {
-                DateTime::from_seconds_since_2000(system_secs_since_2000() + self.utc_offset_s)
-            })
-            .unwrap_or(DateTime::MIN)
+        self.clock.wall()
     }
 
     /// Ask the engine and wait for the final answer (`None`: the daemon stopped).
@@ -514,7 +510,7 @@ impl Running {
 pub fn spawn(
     link: &MasterLink,
     tx: Sender<Msg>,
-    utc_offset_min: i32,
+    clock: SystemClock,
     mut log: Box<dyn FnMut(&str) + Send>,
 ) -> Result<Running, String> {
     let master = link
@@ -544,8 +540,7 @@ pub fn spawn(
             t.server_name
         ))
     ));
-    let mut handler =
-        DaemonHandler::new(tx, utc_offset_min, log).with_heartbeat_s(link.heartbeat_s);
+    let mut handler = DaemonHandler::new(tx, clock, log).with_heartbeat_s(link.heartbeat_s);
     let thread = thread::Builder::new()
         .name("uplink".into())
         .spawn(move || {
