@@ -60,7 +60,7 @@ pub(crate) struct Shared {
     terminals: Mutex<HashMap<TerminalId, Entry>>,
     db: Option<Mutex<Db>>,
     /// Active report frames received.
-    reports: Mutex<u64>,
+    reports: AtomicU64,
     /// TLS handshakes that failed (no or a wrong client certificate, not TLS, timeout).
     tls_refused: AtomicU64,
 }
@@ -98,9 +98,7 @@ impl Shared {
     /// Stores an active report; `false` when it could not be stored (no confirm then: the
     /// concentrator resends it).
     pub(crate) fn report(&self, t: TerminalId, frame: &qgdw1376_1::FrameRepr<'_>) -> bool {
-        if let Ok(mut n) = self.reports.lock() {
-            *n += 1;
-        }
+        self.reports.fetch_add(1, Ordering::Relaxed);
         match &self.db {
             Some(db) => db.lock().is_ok_and(|db| db.report(t, frame).is_ok()),
             None => true,
@@ -162,7 +160,7 @@ impl MasterStation {
         let shared = Arc::new(Shared {
             terminals: Mutex::new(HashMap::new()),
             db: db.map(Mutex::new),
-            reports: Mutex::new(0),
+            reports: AtomicU64::new(0),
             tls_refused: AtomicU64::new(0),
         });
         let s = shared.clone();
@@ -210,7 +208,7 @@ impl MasterStation {
     /// Active report frames (AFN 0E from the concentrators) received so far, resent copies
     /// included.
     pub fn reports_received(&self) -> u64 {
-        self.shared.reports.lock().map_or(0, |n| *n)
+        self.shared.reports.load(Ordering::Relaxed)
     }
 
     /// The event records concentrators reported actively (from the database; empty
