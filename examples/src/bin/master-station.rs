@@ -345,13 +345,9 @@ fn run() -> Result<(), String> {
                 (Some(db), Ok(t)) => {
                     let rows = db.events(t).map_err(|e| format!("db: {e}"))?;
                     if a.json {
-                        json!(
-                            rows.iter()
-                                .map(|r| json!({"terminal": r.terminal, "class": r.class,
-                            "ptr": r.ptr, "erc": r.erc, "record": r.record, "copies": r.copies}))
-                                .collect::<Vec<_>>()
-                        )
-                        .to_string()
+                        serde_json::to_value(&rows)
+                            .map_err(|e| format!("json: {e}"))?
+                            .to_string()
                     } else {
                         rows.iter()
                             .map(|r| {

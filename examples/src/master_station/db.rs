@@ -11,8 +11,9 @@ use serde_json::Value;
 use super::command::TerminalId;
 use super::render::{erc_json, render_frames};
 
-/// An event record a concentrator reported actively (AFN 0E with PRM = 1).
-#[derive(Debug, Clone, PartialEq)]
+/// An event record a concentrator reported actively (AFN 0E with PRM = 1). Serialized (the
+/// master-station `reports` command) as an object with these field names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EventRow {
     /// The concentrator.
     pub terminal: String,
