@@ -9,7 +9,7 @@ use rusqlite::{Connection, params};
 use serde_json::Value;
 
 use super::command::TerminalId;
-use super::render::{erc_json, render_frames};
+use super::render::{erc_json, hex, render_frames};
 
 /// An event record a concentrator reported actively (AFN 0E with PRM = 1). Serialized (the
 /// master-station `reports` command) as an object with these field names.
@@ -74,17 +74,14 @@ impl Db {
 
     /// Records the reply frames of a command, raw and decoded.
     pub fn result(&self, t: TerminalId, command: &str, frames: &[Vec<u8>]) -> rusqlite::Result<()> {
-        let hex: Vec<String> = frames
-            .iter()
-            .map(|f| f.iter().map(|b| format!("{b:02X}")).collect::<String>())
-            .collect();
+        let frames_hex: Vec<String> = frames.iter().map(|f| hex(f)).collect();
         self.conn.execute(
             "INSERT INTO results (at_ms, terminal, command, frames_hex, decoded_json) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 now_ms(),
                 t.to_string(),
                 command,
-                hex.join(" "),
+                frames_hex.join(" "),
                 render_frames(frames).to_string()
             ],
         )?;
@@ -113,19 +110,14 @@ impl Db {
                 let ptr = ev.pm.wrapping_add(u8::try_from(k).unwrap_or(0));
                 let mut buf = [0u8; 2 + 255];
                 let len = rec.emit(&mut buf).unwrap_or(0);
-                let hex: String = buf
-                    .get(..len)
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect();
+                let record_hex = hex(buf.get(..len).unwrap_or(&[]));
                 st.execute(params![
                     now,
                     t.to_string(),
                     class,
                     ptr,
                     rec.erc,
-                    hex,
+                    record_hex,
                     erc_json(&rec).to_string()
                 ])?;
                 n += 1;

@@ -26,7 +26,8 @@ fn point(p: PointFlag) -> Value {
     json!({"pn": p.point(), "starts": p.starts()})
 }
 
-fn hex(b: &[u8]) -> String {
+/// Bytes as upper-case hex without separators.
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02X}")).collect()
 }
 
@@ -79,7 +80,7 @@ pub fn render_units(units: Units<'_>) -> Value {
                 "important": (1..=64u8).filter(|&e| c.records(e) && c.is_important(e))
                     .collect::<Vec<_>>()}),
             Ok(Some(Data::ForwardReply(r))) => json!({"port": r.port,
-                "frame": r.frame.iter().map(|b| format!("{b:02X}")).collect::<String>()}),
+                "frame": hex(r.frame)}),
             Ok(Some(d)) => json!(format!("{d:?}")),
             Err(e) => json!({"error": e.to_string()}),
         };
