@@ -71,10 +71,6 @@ pub struct DaemonHandler {
     /// The configured heartbeat, seconds (kept while F1 is the default).
     heartbeat_s: u16,
     log: Box<dyn FnMut(&str) + Send>,
-    /// AFN 04 F1 as the daemon answers it before the master sets one.
-    default_comm: qgdw1376_1::unit::CommParams,
-    /// The F1 in force once looked up in the store, and whether the master set it.
-    comm: Option<(qgdw1376_1::unit::CommParams, bool)>,
 }
 
 impl DaemonHandler {
@@ -87,27 +83,24 @@ impl DaemonHandler {
             clock,
             heartbeat_s: 15 * 60,
             log,
-            default_comm: params::default_comm(15 * 60),
-            comm: None,
         }
     }
 
     /// The configured heartbeat (`[uplink] heartbeat_s`) for 0A F1 before the master sets
     /// 04 F1, and for the session until then.
     pub fn with_heartbeat_s(mut self, heartbeat_s: u16) -> Self {
-        self.default_comm = params::default_comm(heartbeat_s);
         self.heartbeat_s = heartbeat_s;
         self
     }
 
-    /// The F1 in force: as the master set it (stored, `true`), else the defaults.
+    /// The F1 in force: as the master set it (kept by the event log, `true`), else the
+    /// defaults of the configured heartbeat.
     fn comm(&mut self) -> Option<(qgdw1376_1::unit::CommParams, bool)> {
-        if self.comm.is_none() {
-            let log = self.events.log()?;
-            let stored = log.lock().ok()?.comm_params();
-            self.comm = Some(stored.map_or((self.default_comm, false), |p| (p, true)));
-        }
-        self.comm
+        let stored = self.events.log()?.lock().ok()?.comm_params();
+        Some(stored.map_or_else(
+            || (params::default_comm(self.heartbeat_s), false),
+            |p| (p, true),
+        ))
     }
 
     /// Sets parameter 04 F`f` in the event log with `set` (stored and audited there, at the
@@ -358,7 +351,6 @@ impl UplinkHandler for DaemonHandler {
                     if !self.set_param(1, |l, at| l.set_comm_params(cp, at, WHO)) {
                         return Answer::Deny;
                     }
-                    self.comm = Some((cp, true));
                     (self.log)(&format!(
                         "uplink: 04 F1: heartbeat {} min, timeout {} s, {} retries, CON flags {:02X}",
                         cp.heartbeat,
