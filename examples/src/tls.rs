@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
-use rustls::{ClientConnection, RootCertStore, ServerConnection, StreamOwned};
+use rustls::{ClientConnection, ConnectionCommon, RootCertStore, ServerConnection, StreamOwned};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
@@ -197,11 +197,7 @@ impl TlsClient {
     pub fn handshake(&self, mut tcp: TcpStream, timeout: Duration) -> io::Result<Stream> {
         let mut conn = ClientConnection::new(self.config.clone(), self.server_name.clone())
             .map_err(io::Error::other)?;
-        tcp.set_read_timeout(Some(timeout))?;
-        tcp.set_write_timeout(Some(timeout))?;
-        while conn.is_handshaking() {
-            conn.complete_io(&mut tcp)?;
-        }
+        run_handshake(&mut conn, &mut tcp, timeout)?;
         tcp.set_write_timeout(None)?;
         Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
     }
@@ -327,14 +323,10 @@ impl TlsServer {
     /// and splits the connection for a reading and a writing thread.
     pub fn accept(&self, mut tcp: TcpStream, timeout: Duration) -> io::Result<Accepted> {
         let mut conn = ServerConnection::new(self.config.clone()).map_err(io::Error::other)?;
-        tcp.set_read_timeout(Some(timeout))?;
-        tcp.set_write_timeout(Some(timeout))?;
-        while conn.is_handshaking() {
-            if let Err(e) = conn.complete_io(&mut tcp) {
-                // rustls has sent its alert (e.g. a client certificate from another CA).
-                linger(&mut tcp);
-                return Err(e);
-            }
+        if let Err(e) = run_handshake(&mut conn, &mut tcp, timeout) {
+            // rustls has sent its alert (e.g. a client certificate from another CA).
+            linger(&mut tcp);
+            return Err(e);
         }
         // A refused client certificate ends the handshake above with an error; this is a
         // verified chain.
@@ -359,6 +351,21 @@ impl TlsServer {
             subject,
         })
     }
+}
+
+/// Bounds each read and write of `tcp` by `timeout` and drives the handshake of `conn` (a
+/// client's or a server's) to its end.
+fn run_handshake<D>(
+    conn: &mut ConnectionCommon<D>,
+    tcp: &mut TcpStream,
+    timeout: Duration,
+) -> io::Result<()> {
+    tcp.set_read_timeout(Some(timeout))?;
+    tcp.set_write_timeout(Some(timeout))?;
+    while conn.is_handshaking() {
+        conn.complete_io(tcp)?;
+    }
+    Ok(())
 }
 
 /// Closes a refused connection so that the peer reads the alert: closing a socket with
