@@ -140,6 +140,26 @@ fn refused(ms: &MasterStation, n: u64) -> u64 {
     ms.tls_refused()
 }
 
+/// A TLS master station on a free local port with `files` as its certificate files, storing
+/// into `db`, if given.
+fn tls_master(files: &PemFiles, db: Option<Db>) -> MasterStation {
+    MasterStation::start_tls(
+        "127.0.0.1:0".parse().unwrap(),
+        db,
+        1,
+        TlsServer::new(files).unwrap(),
+    )
+    .unwrap()
+}
+
+/// The test CA and, in `pki`, the master's files: a server leaf for `MASTER_NAME` of that
+/// CA, trusting it.
+fn ca_and_master(pki: &Pki) -> (Ca, PemFiles) {
+    let ca = Ca::new("meterline test CA");
+    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    (ca, master_files)
+}
+
 fn terminal(t: u16) -> TerminalId {
     TerminalId {
         area: 0x0200,
@@ -150,17 +170,10 @@ fn terminal(t: u16) -> TerminalId {
 #[test]
 fn tls_session_logs_in_heartbeats_and_answers_a_read() {
     let pki = Pki::new("ok");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    let (ca, master_files) = ca_and_master(&pki);
     let conc_files = pki.files("conc", &ca, ca.leaf("concentrator 0200:1234", &[], false));
     let db_path = pki.dir.join("master.sqlite");
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        Some(Db::open(&db_path).unwrap()),
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master_files, Some(Db::open(&db_path).unwrap()));
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let read = Arc::new(Mutex::new(None));
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, Some(tls), |_| {
@@ -217,9 +230,8 @@ fn tls_session_logs_in_heartbeats_and_answers_a_read() {
 #[test]
 fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() {
     let pki = Pki::new("rogue-client");
-    let ca = Ca::new("meterline test CA");
+    let (ca, master_files) = ca_and_master(&pki);
     let rogue = Ca::new("someone else's CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
     // The concentrator trusts the right CA (so it accepts the master), but its own
     // certificate comes from another one.
     let conc_files = pki.files(
@@ -228,13 +240,7 @@ fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() 
         rogue.leaf("concentrator 0200:1234", &[], false),
     );
     let db_path = pki.dir.join("master.sqlite");
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        Some(Db::open(&db_path).unwrap()),
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master_files, Some(Db::open(&db_path).unwrap()));
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, Some(tls), |h| {
         h.link_errors.lock().unwrap().len() >= 3
@@ -261,15 +267,8 @@ fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() 
 #[test]
 fn client_without_a_certificate_is_refused() {
     let pki = Pki::new("no-cert");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let (_ca, master_files) = ca_and_master(&pki);
+    let ms = tls_master(&master_files, None);
     // A TLS client that trusts the master but has no certificate of its own.
     let mut roots = rustls::RootCertStore::empty();
     for c in examples::tls::load_certs(&master_files.ca).unwrap() {
@@ -304,15 +303,8 @@ fn client_without_a_certificate_is_refused() {
 #[test]
 fn client_without_tls_is_not_served_by_a_tls_master() {
     let pki = Pki::new("plain-client");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let (_ca, master_files) = ca_and_master(&pki);
+    let ms = tls_master(&master_files, None);
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, None, |h| {
         h.link_errors.lock().unwrap().len() >= 2
     });
@@ -330,13 +322,7 @@ fn client_without_tls_is_not_served_by_a_tls_master() {
 fn concentrator_refuses(name: &str, master: PemFiles, ca: &Ca, expect: &str) {
     let pki = Pki::new(name);
     let conc_files = pki.files("conc", ca, ca.leaf("concentrator 0200:1234", &[], false));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master, None);
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, Some(tls), |h| {
         h.link_errors.lock().unwrap().len() >= 2
@@ -386,13 +372,7 @@ fn master_certificate_for_an_ip_address_is_accepted() {
     let ca = Ca::new("meterline test CA");
     let master_files = pki.files("master", &ca, ca.leaf("master", &["127.0.0.1"], true));
     let conc_files = pki.files("conc", &ca, ca.leaf("concentrator 2", &[], false));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master_files, None);
     let tls = TlsClient::new(&conc_files, "127.0.0.1").unwrap();
     let (stats, errors) = run_client(ms.local_addr(), 2, Some(tls), |_| {
         !ms.terminals().is_empty()
@@ -636,18 +616,9 @@ tls_server_name = \"master.meterline.test\"
 fn two_hundred_concentrators_over_tls_on_one_master_station() {
     const N: u16 = 200;
     let pki = Pki::new("load");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    let (ca, master_files) = ca_and_master(&pki);
     let conc_files = pki.files("conc", &ca, ca.leaf("concentrator", &[], false));
-    let ms = Arc::new(
-        MasterStation::start_tls(
-            "127.0.0.1:0".parse().unwrap(),
-            None,
-            1,
-            TlsServer::new(&master_files).unwrap(),
-        )
-        .unwrap(),
-    );
+    let ms = Arc::new(tls_master(&master_files, None));
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let begin = Instant::now();
     let mut clients = Vec::new();
