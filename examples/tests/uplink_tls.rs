@@ -21,6 +21,7 @@ use qgdw1376_1::value::{A14, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr, PW_LEN};
 use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
 
+use common::load::{ReadLoad, read_load, vm_rss};
 use common::pki::Ca;
 
 const KEY: [u8; PW_LEN] = *b"0123456789abcdef";
@@ -647,47 +648,9 @@ fn two_hundred_concentrators_over_tls_on_one_master_station() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let login_secs = begin.elapsed().as_secs_f64();
-    let ok = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let begin = Instant::now();
-    let run = Duration::from_secs(3);
-    let workers: Vec<_> = (0..16u16)
-        .map(|w| {
-            let (ms, ok, failed) = (ms.clone(), ok.clone(), failed.clone());
-            std::thread::spawn(move || {
-                let mut i = w;
-                while begin.elapsed() < run {
-                    let r = ms.request(
-                        terminal(0x1000 + i % N),
-                        &Command::ReadNow {
-                            pn: 1,
-                            fn_number: 129,
-                        },
-                    );
-                    let good = r.is_ok_and(|f| {
-                        render_frames(&f)["units"][0]["value"]["forward_active"][0]["mantissa"]
-                            == 12_345_678
-                    });
-                    let counter = if good { &ok } else { &failed };
-                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    i = i.wrapping_add(16);
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    let secs = begin.elapsed().as_secs_f64();
+    let ReadLoad { ok, failed, secs } = read_load(&ms, N, Duration::from_secs(3));
     let heartbeats: u64 = ms.terminals().iter().map(|i| i.heartbeats).sum();
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS"))
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
+    let rss = vm_rss();
     for (stop, ..) in &clients {
         stop.stop();
     }
@@ -697,16 +660,11 @@ fn two_hundred_concentrators_over_tls_on_one_master_station() {
         // Only the stop's own close may show.
         assert!(errors.lock().unwrap().len() <= 1);
     }
-    let ok = ok.load(std::sync::atomic::Ordering::Relaxed);
     println!(
         "master-station TLS load: {N} concentrators logged in after {login_secs:.2} s, {ok} reads in {secs:.2} s = {:.0} req/s, {heartbeats} heartbeats, {rss}",
         ok as f64 / secs
     );
-    assert_eq!(
-        failed.load(std::sync::atomic::Ordering::Relaxed),
-        0,
-        "nothing lost"
-    );
+    assert_eq!(failed, 0, "nothing lost");
     assert_eq!(logins, u64::from(N), "no concentrator lost its link");
     assert_eq!(ms.tls_refused(), 0);
     assert!(heartbeats >= u64::from(N) * 4, "{heartbeats}");
