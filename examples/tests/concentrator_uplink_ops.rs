@@ -28,7 +28,7 @@ use qgdw1376_1::value::DateTime as UpTime;
 use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
-use common::daemon::{fresh_dir, start, utc_ago, wait_login};
+use common::daemon::{DENIED, DONE, afn_fn, fresh_dir, start, utc_ago, wait_login};
 use common::{addr, request};
 
 /// The key written in the config below (hex 000102...0f).
@@ -45,15 +45,6 @@ impl Drop for Dir {
         }
     }
 }
-
-/// (AFN, Fn) of the first unit of a reply.
-fn afn_fn(frames: &[Vec<u8>]) -> (Option<u64>, Option<u64>) {
-    let v = render_frames(frames);
-    (v["afn"].as_u64(), v["units"][0]["fn"].as_u64())
-}
-
-const DENIED: (Option<u64>, Option<u64>) = (Some(0), Some(2));
-const DONE: (Option<u64>, Option<u64>) = (Some(0), Some(1));
 
 /// A DL/T 645 frame `68 A 68 C L DATA CS 16` with its checksum (notes §1.2).
 fn dlt645_frame(address: [u8; 6], control: u8, data: &[u8]) -> Vec<u8> {

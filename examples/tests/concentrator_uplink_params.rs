@@ -13,7 +13,9 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::daemon::{fresh_dir, round, start, uplink_config, utc_ago, wait_for, wait_login};
+use common::daemon::{
+    confirmed, fresh_dir, round, start, uplink_config, utc_ago, wait_for, wait_login,
+};
 use dlt645::{Address, Edition};
 use examples::master_station::{
     Command, Db, MasterError, MasterStation, TerminalId, render_frames,
@@ -26,16 +28,6 @@ use rs485_link::LineSettings;
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-
-/// A state-changing command answered with AFN 00 F1.
-fn confirmed(frames: &[Vec<u8>]) {
-    let v = render_frames(frames);
-    assert_eq!(
-        (v["afn"].as_u64(), v["units"][0]["fn"].as_u64()),
-        (Some(0), Some(1)),
-        "{v}"
-    );
-}
 
 /// The single data unit of a 0A reply.
 fn query(ms: &MasterStation, t: TerminalId, fn_number: u16) -> Vec<u8> {
