@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use dlt645::{Address, Edition};
+use dlt645::{Address, Di, Edition, Request};
 use examples::master_station::{Command, MasterStation, TerminalId, render_frames};
 use examples::meter_sim::{self, MeterConfig, MeterSim, SimConfig};
 use examples::pty::Pty;
@@ -28,7 +28,8 @@ use qgdw1376_1::value::DateTime as UpTime;
 use qgdw1376_1::{FrameRepr, PW_LEN};
 use rs485_link::LineSettings;
 
-use common::daemon::{fresh_dir, start, wait_login};
+use common::daemon::{DENIED, DONE, afn_fn, fresh_dir, start, utc_ago, wait_login};
+use common::{addr, request};
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -44,15 +45,6 @@ impl Drop for Dir {
         }
     }
 }
-
-/// (AFN, Fn) of the first unit of a reply.
-fn afn_fn(frames: &[Vec<u8>]) -> (Option<u64>, Option<u64>) {
-    let v = render_frames(frames);
-    (v["afn"].as_u64(), v["units"][0]["fn"].as_u64())
-}
-
-const DENIED: (Option<u64>, Option<u64>) = (Some(0), Some(2));
-const DONE: (Option<u64>, Option<u64>) = (Some(0), Some(1));
 
 /// A DL/T 645 frame `68 A 68 C L DATA CS 16` with its checksum (notes §1.2).
 fn dlt645_frame(address: [u8; 6], control: u8, data: &[u8]) -> Vec<u8> {
@@ -83,17 +75,6 @@ fn clock_of(frames: &[Vec<u8>]) -> i64 {
     examples::concentrator::json::parse_time(text)
         .unwrap()
         .seconds_since_2000()
-}
-
-fn system_secs_since_2000() -> i64 {
-    i64::try_from(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs(),
-    )
-    .unwrap()
-        - 946_684_800
 }
 
 #[test]
@@ -162,15 +143,12 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     wait_login(&ms, t, Some(started));
 
     // ---- 10 F1: a DL/T 645-2007 read of DI 00010000 (vector V04's shape) at meter 204 ----
-    let read_204 = {
-        let mut f = vec![0xFE; 4];
-        f.extend(dlt645_frame(
-            [0x04, 0x02, 0, 0, 0, 0],
-            0x11,
-            &[0x33, 0x33, 0x34, 0x33],
-        ));
-        f
-    };
+    let read_204 = request(
+        a204,
+        Request::Read {
+            di: Di(0x0001_0000),
+        },
+    );
     let wrong = ms
         .request(
             t,
@@ -209,15 +187,12 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     assert_eq!(fr.frame, &expected[..]);
     assert_eq!(heard_204(), 1);
     // Nobody answers (no meter 205): after the 10 s the master asked for, an empty frame.
-    let silent = {
-        let mut f = vec![0xFE; 4];
-        f.extend(dlt645_frame(
-            [0x05, 0x02, 0, 0, 0, 0],
-            0x11,
-            &[0x33, 0x33, 0x34, 0x33],
-        ));
-        f
-    };
+    let silent = request(
+        addr(205),
+        Request::Read {
+            di: Di(0x0001_0000),
+        },
+    );
     let asked = Instant::now();
     let frames = ms
         .request(
@@ -417,7 +392,10 @@ fn master_forwards_downloads_sets_time_pauses_and_reads_power_through_the_daemon
     };
     assert_eq!(afn_fn(&ms.request(t, &set_time(WRONG)).unwrap()), DENIED);
     let before = clock_of(&ms.request(t, &clock).unwrap());
-    assert!((before - system_secs_since_2000()).abs() <= 5, "{before}");
+    assert!(
+        (before - utc_ago(0).seconds_since_2000()).abs() <= 5,
+        "{before}"
+    );
     assert_eq!(afn_fn(&ms.request(t, &set_time(KEY)).unwrap()), DONE);
     let set_at = Instant::now();
     let after = clock_of(&ms.request(t, &clock).unwrap());

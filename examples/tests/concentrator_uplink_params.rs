@@ -13,7 +13,9 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::daemon::{fresh_dir, round, start, uplink_config, utc_ago, wait_for};
+use common::daemon::{
+    confirmed, fresh_dir, round, start, uplink_config, utc_ago, wait_for, wait_login,
+};
 use dlt645::{Address, Edition};
 use examples::master_station::{
     Command, Db, MasterError, MasterStation, TerminalId, render_frames,
@@ -26,16 +28,6 @@ use rs485_link::LineSettings;
 
 /// The key written in the config below (hex 000102...0f).
 const KEY: [u8; PW_LEN] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-
-/// A state-changing command answered with AFN 00 F1.
-fn confirmed(frames: &[Vec<u8>]) {
-    let v = render_frames(frames);
-    assert_eq!(
-        (v["afn"].as_u64(), v["units"][0]["fn"].as_u64()),
-        (Some(0), Some(1)),
-        "{v}"
-    );
-}
 
 /// The single data unit of a 0A reply.
 fn query(ms: &MasterStation, t: TerminalId, fn_number: u16) -> Vec<u8> {
@@ -142,7 +134,7 @@ fn f9_moves_erc31_to_the_general_class_f1_sets_the_heartbeat_and_late_requests_d
     let logged_in = |ms: &MasterStation| ms.terminals().iter().any(|i| i.id == t);
 
     let d = start(&dir, "c.toml", "out1.log");
-    wait_for("the concentrator did not log in", 20, || logged_in(&ms));
+    wait_login(&ms, t, None);
 
     // Before any 04 F9: every ERC recorded, ERC31 important (the daemon's default).
     let before = event_config(&query(&ms, t, 9));
@@ -241,9 +233,7 @@ fn f9_moves_erc31_to_the_general_class_f1_sets_the_heartbeat_and_late_requests_d
     drop(d);
     wait_for("the link did not drop", 10, || !logged_in(&ms));
     let _d = start(&dir, "c.toml", "out2.log");
-    wait_for("the concentrator did not log in again", 20, || {
-        logged_in(&ms)
-    });
+    wait_login(&ms, t, None);
     assert_eq!(comm_params(&query(&ms, t, 1)), f1);
     assert_eq!(event_config(&query(&ms, t, 9)), all);
     let h2 = heartbeats(&ms, t);

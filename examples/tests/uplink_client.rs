@@ -3,12 +3,15 @@
 //! password, a connection dropped mid-reply then a reconnect; and a load run of 200
 //! concentrators (threads) with heartbeats and reads flowing.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::load::vm_rss;
 use examples::uplink_client::{ClientConfig, ClientStats, UplinkClient, UplinkHandler};
 use qgdw1376_1::session::{Answer, Config, Duration as SessionDuration, Event, Reply};
 use qgdw1376_1::unit::{Data, emit_group};
@@ -343,14 +346,7 @@ fn two_hundred_concentrators_with_heartbeats_and_reads() {
     }
     let lost: u64 = masters.into_iter().map(|j| j.join().unwrap()).sum();
     let elapsed = begin.elapsed();
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS"))
-                .map(|l| l.to_string())
-        })
-        .unwrap_or_default();
+    let rss = vm_rss();
     // Stop every client before joining any, and close the listener, so none sits in a
     // reconnect to the finished master.
     for (stop, _) in &clients {

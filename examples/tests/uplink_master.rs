@@ -7,13 +7,13 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use examples::master_station::{Command, Db, MasterStation, TerminalId, render_frames};
 
 use common::daemon::wait_login;
+use common::load::{ReadLoad, read_load, vm_rss};
 use examples::uplink_client::{ClientConfig, StopHandle, UplinkClient, UplinkHandler};
 use qgdw1376_1::session::{Answer, Config, Duration as SessionDuration, Reply};
 use qgdw1376_1::unit::{Data, ForwardActive, Values};
@@ -232,70 +232,21 @@ fn two_hundred_concentrators_on_one_master_station() {
             None,
         );
     }
-    let ok = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let begin = Instant::now();
-    let run = Duration::from_secs(3);
-    let workers: Vec<_> =
-        (0..16u16)
-            .map(|w| {
-                let (ms, ok, failed) = (ms.clone(), ok.clone(), failed.clone());
-                std::thread::spawn(move || {
-                    let mut i = w;
-                    while begin.elapsed() < run {
-                        let t = TerminalId {
-                            area: 0x0200,
-                            terminal: 0x1000 + i % N,
-                        };
-                        match ms.request(
-                            t,
-                            &Command::ReadNow {
-                                pn: 1,
-                                fn_number: 129,
-                            },
-                        ) {
-                            Ok(f)
-                                if render_frames(&f)["units"][0]["value"]["forward_active"][0]
-                                    ["mantissa"]
-                                    == 12_345_678 =>
-                            {
-                                ok.fetch_add(1, Ordering::Relaxed);
-                            }
-                            _ => {
-                                failed.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                        i = i.wrapping_add(16);
-                    }
-                })
-            })
-            .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    let secs = begin.elapsed().as_secs_f64();
+    let ReadLoad { ok, failed, secs } = read_load(&ms, N, Duration::from_secs(3));
     let heartbeats: u64 = ms.terminals().iter().map(|i| i.heartbeats).sum();
     let logged_in = ms.terminals().len();
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS"))
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
+    let rss = vm_rss();
     for (stop, _) in &clients {
         stop.stop();
     }
     for (_, j) in clients {
         j.join().unwrap();
     }
-    let ok = ok.load(Ordering::Relaxed);
     println!(
         "master-station load: {N} concentrators, {ok} reads in {secs:.2} s = {:.0} req/s, {heartbeats} heartbeats, {rss}",
         ok as f64 / secs
     );
-    assert_eq!(failed.load(Ordering::Relaxed), 0, "nothing lost");
+    assert_eq!(failed, 0, "nothing lost");
     assert_eq!(logged_in, usize::from(N));
     assert!(heartbeats >= u64::from(N) * 4, "{heartbeats}");
     assert!(ok > 1000);

@@ -21,6 +21,7 @@ use qgdw1376_1::value::{A14, Quantity, Unit};
 use qgdw1376_1::{Address, Afn, Da, Dt, FrameRepr, PW_LEN};
 use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
 
+use common::load::{ReadLoad, read_load, vm_rss};
 use common::pki::Ca;
 
 const KEY: [u8; PW_LEN] = *b"0123456789abcdef";
@@ -140,6 +141,26 @@ fn refused(ms: &MasterStation, n: u64) -> u64 {
     ms.tls_refused()
 }
 
+/// A TLS master station on a free local port with `files` as its certificate files, storing
+/// into `db`, if given.
+fn tls_master(files: &PemFiles, db: Option<Db>) -> MasterStation {
+    MasterStation::start_tls(
+        "127.0.0.1:0".parse().unwrap(),
+        db,
+        1,
+        TlsServer::new(files).unwrap(),
+    )
+    .unwrap()
+}
+
+/// The test CA and, in `pki`, the master's files: a server leaf for `MASTER_NAME` of that
+/// CA, trusting it.
+fn ca_and_master(pki: &Pki) -> (Ca, PemFiles) {
+    let ca = Ca::new("meterline test CA");
+    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    (ca, master_files)
+}
+
 fn terminal(t: u16) -> TerminalId {
     TerminalId {
         area: 0x0200,
@@ -150,17 +171,10 @@ fn terminal(t: u16) -> TerminalId {
 #[test]
 fn tls_session_logs_in_heartbeats_and_answers_a_read() {
     let pki = Pki::new("ok");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    let (ca, master_files) = ca_and_master(&pki);
     let conc_files = pki.files("conc", &ca, ca.leaf("concentrator 0200:1234", &[], false));
     let db_path = pki.dir.join("master.sqlite");
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        Some(Db::open(&db_path).unwrap()),
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master_files, Some(Db::open(&db_path).unwrap()));
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let read = Arc::new(Mutex::new(None));
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, Some(tls), |_| {
@@ -217,9 +231,8 @@ fn tls_session_logs_in_heartbeats_and_answers_a_read() {
 #[test]
 fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() {
     let pki = Pki::new("rogue-client");
-    let ca = Ca::new("meterline test CA");
+    let (ca, master_files) = ca_and_master(&pki);
     let rogue = Ca::new("someone else's CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
     // The concentrator trusts the right CA (so it accepts the master), but its own
     // certificate comes from another one.
     let conc_files = pki.files(
@@ -228,13 +241,7 @@ fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() 
         rogue.leaf("concentrator 0200:1234", &[], false),
     );
     let db_path = pki.dir.join("master.sqlite");
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        Some(Db::open(&db_path).unwrap()),
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master_files, Some(Db::open(&db_path).unwrap()));
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, Some(tls), |h| {
         h.link_errors.lock().unwrap().len() >= 3
@@ -261,15 +268,8 @@ fn client_certificate_from_another_ca_is_refused_and_the_concentrator_retries() 
 #[test]
 fn client_without_a_certificate_is_refused() {
     let pki = Pki::new("no-cert");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let (_ca, master_files) = ca_and_master(&pki);
+    let ms = tls_master(&master_files, None);
     // A TLS client that trusts the master but has no certificate of its own.
     let mut roots = rustls::RootCertStore::empty();
     for c in examples::tls::load_certs(&master_files.ca).unwrap() {
@@ -304,15 +304,8 @@ fn client_without_a_certificate_is_refused() {
 #[test]
 fn client_without_tls_is_not_served_by_a_tls_master() {
     let pki = Pki::new("plain-client");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let (_ca, master_files) = ca_and_master(&pki);
+    let ms = tls_master(&master_files, None);
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, None, |h| {
         h.link_errors.lock().unwrap().len() >= 2
     });
@@ -330,13 +323,7 @@ fn client_without_tls_is_not_served_by_a_tls_master() {
 fn concentrator_refuses(name: &str, master: PemFiles, ca: &Ca, expect: &str) {
     let pki = Pki::new(name);
     let conc_files = pki.files("conc", ca, ca.leaf("concentrator 0200:1234", &[], false));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master, None);
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let (stats, errors) = run_client(ms.local_addr(), 0x1234, Some(tls), |h| {
         h.link_errors.lock().unwrap().len() >= 2
@@ -386,13 +373,7 @@ fn master_certificate_for_an_ip_address_is_accepted() {
     let ca = Ca::new("meterline test CA");
     let master_files = pki.files("master", &ca, ca.leaf("master", &["127.0.0.1"], true));
     let conc_files = pki.files("conc", &ca, ca.leaf("concentrator 2", &[], false));
-    let ms = MasterStation::start_tls(
-        "127.0.0.1:0".parse().unwrap(),
-        None,
-        1,
-        TlsServer::new(&master_files).unwrap(),
-    )
-    .unwrap();
+    let ms = tls_master(&master_files, None);
     let tls = TlsClient::new(&conc_files, "127.0.0.1").unwrap();
     let (stats, errors) = run_client(ms.local_addr(), 2, Some(tls), |_| {
         !ms.terminals().is_empty()
@@ -636,18 +617,9 @@ tls_server_name = \"master.meterline.test\"
 fn two_hundred_concentrators_over_tls_on_one_master_station() {
     const N: u16 = 200;
     let pki = Pki::new("load");
-    let ca = Ca::new("meterline test CA");
-    let master_files = pki.files("master", &ca, ca.leaf("master", &[MASTER_NAME], true));
+    let (ca, master_files) = ca_and_master(&pki);
     let conc_files = pki.files("conc", &ca, ca.leaf("concentrator", &[], false));
-    let ms = Arc::new(
-        MasterStation::start_tls(
-            "127.0.0.1:0".parse().unwrap(),
-            None,
-            1,
-            TlsServer::new(&master_files).unwrap(),
-        )
-        .unwrap(),
-    );
+    let ms = Arc::new(tls_master(&master_files, None));
     let tls = TlsClient::new(&conc_files, MASTER_NAME).unwrap();
     let begin = Instant::now();
     let mut clients = Vec::new();
@@ -676,47 +648,9 @@ fn two_hundred_concentrators_over_tls_on_one_master_station() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let login_secs = begin.elapsed().as_secs_f64();
-    let ok = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let begin = Instant::now();
-    let run = Duration::from_secs(3);
-    let workers: Vec<_> = (0..16u16)
-        .map(|w| {
-            let (ms, ok, failed) = (ms.clone(), ok.clone(), failed.clone());
-            std::thread::spawn(move || {
-                let mut i = w;
-                while begin.elapsed() < run {
-                    let r = ms.request(
-                        terminal(0x1000 + i % N),
-                        &Command::ReadNow {
-                            pn: 1,
-                            fn_number: 129,
-                        },
-                    );
-                    let good = r.is_ok_and(|f| {
-                        render_frames(&f)["units"][0]["value"]["forward_active"][0]["mantissa"]
-                            == 12_345_678
-                    });
-                    let counter = if good { &ok } else { &failed };
-                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    i = i.wrapping_add(16);
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    let secs = begin.elapsed().as_secs_f64();
+    let ReadLoad { ok, failed, secs } = read_load(&ms, N, Duration::from_secs(3));
     let heartbeats: u64 = ms.terminals().iter().map(|i| i.heartbeats).sum();
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS"))
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
+    let rss = vm_rss();
     for (stop, ..) in &clients {
         stop.stop();
     }
@@ -726,16 +660,11 @@ fn two_hundred_concentrators_over_tls_on_one_master_station() {
         // Only the stop's own close may show.
         assert!(errors.lock().unwrap().len() <= 1);
     }
-    let ok = ok.load(std::sync::atomic::Ordering::Relaxed);
     println!(
         "master-station TLS load: {N} concentrators logged in after {login_secs:.2} s, {ok} reads in {secs:.2} s = {:.0} req/s, {heartbeats} heartbeats, {rss}",
         ok as f64 / secs
     );
-    assert_eq!(
-        failed.load(std::sync::atomic::Ordering::Relaxed),
-        0,
-        "nothing lost"
-    );
+    assert_eq!(failed, 0, "nothing lost");
     assert_eq!(logins, u64::from(N), "no concentrator lost its link");
     assert_eq!(ms.tls_refused(), 0);
     assert!(heartbeats >= u64::from(N) * 4, "{heartbeats}");

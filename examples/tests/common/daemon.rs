@@ -1,5 +1,6 @@
 //! The `concentrator` daemon as the end-to-end tests run it: started from a config file,
-//! killed when dropped, asked for a round over its control socket.
+//! killed when dropped, asked for a round over its control socket; and whether the master
+//! station's commands to it were confirmed (AFN 00 F1) or denied (AFN 00 F2).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use examples::master_station::{MasterStation, TerminalId};
+use examples::master_station::{MasterStation, TerminalId, render_frames};
 
 use serde_json::Value;
 
@@ -112,4 +113,20 @@ pub(crate) fn utc_ago(back_s: i64) -> concentrator_core::DateTime {
         i64::try_from(secs).unwrap() - 946_684_800 - back_s,
     )
     .unwrap()
+}
+
+/// (AFN, Fn) of the first unit of a reply.
+pub(crate) fn afn_fn(frames: &[Vec<u8>]) -> (Option<u64>, Option<u64>) {
+    let v = render_frames(frames);
+    (v["afn"].as_u64(), v["units"][0]["fn"].as_u64())
+}
+
+/// A command denied: AFN 00 F2.
+pub(crate) const DENIED: (Option<u64>, Option<u64>) = (Some(0), Some(2));
+/// A command confirmed: AFN 00 F1.
+pub(crate) const DONE: (Option<u64>, Option<u64>) = (Some(0), Some(1));
+
+/// A state-changing command answered with AFN 00 F1 (the rendered reply in the failure).
+pub(crate) fn confirmed(frames: &[Vec<u8>]) {
+    assert_eq!(afn_fn(frames), DONE, "{}", render_frames(frames));
 }

@@ -1,11 +1,13 @@
 //! What several of these test programs share: DL/T 645 addresses, requests as a master sends
 //! them, the captured frames of `shared/vectors/dlt645/frames.tsv`, and a module session run
 //! against the simulated carrier module; the `concentrator` daemon as the end-to-end tests
-//! run it ([`daemon`]) and certificates made at test time ([`pki`]).
+//! run it ([`daemon`]), certificates made at test time ([`pki`]) and load on a master station
+//! ([`load`]).
 #![allow(dead_code)] // each test program uses a part
 #![allow(clippy::indexing_slicing)] // tests may index (clippy.toml)
 
 pub(crate) mod daemon;
+pub(crate) mod load;
 pub(crate) mod pki;
 
 use dlt645::{Address, Repr, Request};
