@@ -559,11 +559,7 @@ impl ErcLog {
 
     /// Writes a line to the store's audit log (the table `SqliteStore` keeps).
     pub fn audit(&self, at: DateTime, who: &str, what: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT INTO audit (at, who, what) VALUES (?1, ?2, ?3)",
-            params![time_str(at), who, what],
-        )?;
-        Ok(())
+        crate::concentrator::store::insert_audit(&self.conn, at, who, what)
     }
 
     /// Whether active reporting is allowed (05 F29 last; forbidden until the master allows).

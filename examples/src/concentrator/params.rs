@@ -25,6 +25,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::concentrator::events::{CON_FLAGS, Classes, ErcLog};
 use crate::concentrator::json::time_str;
+use crate::concentrator::store::insert_audit;
 
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS uplink_params (
@@ -159,10 +160,7 @@ fn save(
          ON CONFLICT (fn) DO UPDATE SET data = excluded.data, at = excluded.at",
         params![f, bytes, time_str(at)],
     )?;
-    tx.execute(
-        "INSERT INTO audit (at, who, what) VALUES (?1, ?2, ?3)",
-        params![time_str(at), who, what],
-    )?;
+    insert_audit(&tx, at, who, what)?;
     tx.commit()?;
     Ok(())
 }

@@ -97,6 +97,21 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
+/// Writes a line to the audit table on `conn` (the store's, the event log's, or a
+/// transaction's).
+pub(crate) fn insert_audit(
+    conn: &Connection,
+    at: DateTime,
+    who: &str,
+    what: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, who, what) VALUES (?1, ?2, ?3)",
+        params![time_str(at), who, what],
+    )?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> rusqlite::Result<SqliteStore> {
@@ -110,11 +125,7 @@ impl SqliteStore {
 
     /// Writes an audit line (operator commands and their origin).
     pub fn audit(&self, at: DateTime, who: &str, what: &str) -> rusqlite::Result<()> {
-        self.conn.execute(
-            "INSERT INTO audit (at, who, what) VALUES (?1, ?2, ?3)",
-            params![time_str(at), who, what],
-        )?;
-        Ok(())
+        insert_audit(&self.conn, at, who, what)
     }
 
     /// The value of setting `key`, if set.
@@ -272,10 +283,7 @@ impl SqliteStore {
                 )?;
             }
             EventKind::SwitchAudit { .. } | EventKind::ClockSet { .. } => {
-                tx.execute(
-                    "INSERT INTO audit (at, who, what) VALUES (?1, 'engine', ?2)",
-                    params![time_str(event.at), j.to_string()],
-                )?;
+                insert_audit(&tx, event.at, "engine", &j.to_string())?;
             }
             _ => {}
         }
