@@ -806,9 +806,9 @@ impl Runner {
                 let moved = self
                     .engine
                     .store()
-                    .archive()
+                    .archive_entry(serial)
                     .ok()
-                    .and_then(|rows| rows.into_iter().find(|r| r.serial == serial))
+                    .flatten()
                     .map(|r| r.point)
                     .filter(|p| *p != point);
                 // Removed first (the meter may keep its address on the same bus), put back if
@@ -846,8 +846,8 @@ impl Runner {
                 }
             }
             Request::QueryArchive { serial } => match self.engine.store().archive_entry(serial) {
-                Ok(Some(entry)) => {
-                    let _ = reply.send(final_answer(json!({"ok": true, "entry": entry})));
+                Ok(Some(row)) => {
+                    let _ = reply.send(final_answer(json!({"ok": true, "entry": row.entry})));
                 }
                 Ok(None) => Self::refuse(&reply, format!("no archive entry {serial}")),
                 Err(e) => Self::refuse(&reply, format!("store: {e}")),

@@ -69,6 +69,15 @@ pub struct ArchiveRow {
     pub entry: String,
 }
 
+/// An archive row of `SELECT serial, point, entry`.
+fn archive_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveRow> {
+    Ok(ArchiveRow {
+        serial: r.get(0)?,
+        point: r.get(1)?,
+        entry: r.get(2)?,
+    })
+}
+
 /// A reading row for export.
 #[derive(Debug, Clone)]
 pub struct ReadingRow {
@@ -165,13 +174,13 @@ impl SqliteStore {
         tx.commit()
     }
 
-    /// The stored entry of `serial`.
-    pub fn archive_entry(&self, serial: u16) -> rusqlite::Result<Option<String>> {
+    /// The stored entry of `serial` (its point and text).
+    pub fn archive_entry(&self, serial: u16) -> rusqlite::Result<Option<ArchiveRow>> {
         self.conn
             .query_row(
-                "SELECT entry FROM archive WHERE serial = ?1",
+                "SELECT serial, point, entry FROM archive WHERE serial = ?1",
                 params![serial],
-                |r| r.get(0),
+                archive_row,
             )
             .optional()
     }
@@ -181,13 +190,7 @@ impl SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT serial, point, entry FROM archive ORDER BY serial")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ArchiveRow {
-                serial: r.get(0)?,
-                point: r.get(1)?,
-                entry: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map([], archive_row)?;
         rows.collect()
     }
 
