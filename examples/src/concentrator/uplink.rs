@@ -146,14 +146,26 @@ impl DaemonHandler {
             .find(|a| a.get("final").and_then(Json::as_bool) == Some(true))
     }
 
+    /// Ask the engine and take an answer that is ok; else the daemon's error (or that it
+    /// stopped).
+    fn ask_ok(&self, req: Request) -> Result<Json, String> {
+        let a = self.ask(req).ok_or("daemon stopped")?;
+        if a.get("ok").and_then(Json::as_bool) == Some(true) {
+            Ok(a)
+        } else {
+            Err(a
+                .get("error")
+                .and_then(Json::as_str)
+                .unwrap_or("?")
+                .to_string())
+        }
+    }
+
     /// The good readings of a real-time read of `item` (empty when it failed).
     fn readings(&self, meter: u16, item: Item) -> Vec<Json> {
-        let Some(a) = self.ask(Request::Read { meter, item }) else {
+        let Ok(a) = self.ask_ok(Request::Read { meter, item }) else {
             return Vec::new();
         };
-        if a.get("ok").and_then(Json::as_bool) != Some(true) {
-            return Vec::new();
-        }
         a.get("readings")
             .and_then(Json::as_array)
             .map(|rs| {
@@ -188,11 +200,8 @@ impl DaemonHandler {
 
     /// Switch a relay; `true` when the meter confirmed.
     fn switch(&self, meter: u16, action: SwitchAction) -> bool {
-        self.ask(Request::Switch { meter, action })
-            .is_some_and(|a| {
-                a.get("ok").and_then(Json::as_bool) == Some(true)
-                    && a.pointer("/result/outcome").and_then(Json::as_str) == Some("done")
-            })
+        self.ask_ok(Request::Switch { meter, action })
+            .is_ok_and(|a| a.pointer("/result/outcome").and_then(Json::as_str) == Some("done"))
     }
 }
 

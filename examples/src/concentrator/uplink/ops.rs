@@ -111,45 +111,34 @@ impl DaemonHandler {
         frame: &[u8],
     ) -> Option<Vec<u8>> {
         let channel = channel_of_port(port)?;
-        let a = self.ask(Request::Forward {
-            channel,
-            frame: frame.to_vec(),
-            baud: Some(forward_baud(control)),
-            timeout_ms: forward_timeout_ms(frame_timeout),
-        })?;
-        if a.get("ok").and_then(Json::as_bool) != Some(true) {
-            (self.log)(&format!(
-                "uplink: forward on port {port} refused: {}",
-                a.get("error").and_then(Json::as_str).unwrap_or("?")
-            ));
-            return None;
-        }
+        let a = self
+            .ask_ok(Request::Forward {
+                channel,
+                frame: frame.to_vec(),
+                baud: Some(forward_baud(control)),
+                timeout_ms: forward_timeout_ms(frame_timeout),
+            })
+            .map_err(|e| (self.log)(&format!("uplink: forward on port {port} refused: {e}")))
+            .ok()?;
         crate::cli::hex_bytes(a.get("reply")?.as_str()?).ok()
     }
 
     /// AFN 04 F10, one entry: into the engine's archive and the store; `false` (logged) when
     /// refused.
     pub(super) fn set_archive(&mut self, meter: Option<Meter>, entry: &MeterEntry) -> bool {
-        let a = self.ask(Request::SetArchive {
+        let r = self.ask_ok(Request::SetArchive {
             serial: entry.serial,
             point: entry.point,
             meter,
             entry: entry_json(entry).to_string(),
         });
-        let ok = a.as_ref().and_then(|a| a.get("ok")).and_then(Json::as_bool) == Some(true);
-        if !ok {
-            let why = a
-                .as_ref()
-                .and_then(|a| a.get("error"))
-                .and_then(Json::as_str)
-                .unwrap_or("daemon stopped")
-                .to_string();
+        if let Err(why) = &r {
             (self.log)(&format!(
                 "uplink: archive entry {} (point {}) refused: {why}",
                 entry.serial, entry.point
             ));
         }
-        ok
+        r.is_ok()
     }
 
     /// AFN 0A F10, one serial: the entry the master downloaded.
@@ -161,10 +150,7 @@ impl DaemonHandler {
 
     /// AFN 05 F31: the concentrator's clock.
     pub(super) fn set_clock(&mut self, to: DateTime) -> bool {
-        let ok = self
-            .ask(Request::SetClock(to))
-            .and_then(|a| a.get("ok")?.as_bool())
-            == Some(true);
+        let ok = self.ask_ok(Request::SetClock(to)).is_ok();
         if !ok {
             (self.log)(&format!("uplink: clock set to {} failed", time_str(to)));
         }
@@ -177,10 +163,7 @@ impl DaemonHandler {
             (self.log)(&format!("uplink: port {port} has no channel"));
             return false;
         };
-        let ok = self
-            .ask(Request::Pause { channel, paused })
-            .and_then(|a| a.get("ok")?.as_bool())
-            == Some(true);
+        let ok = self.ask_ok(Request::Pause { channel, paused }).is_ok();
         if !ok {
             (self.log)(&format!("uplink: port {port} is not a configured channel"));
         }
