@@ -777,9 +777,9 @@ impl Runner {
                     .engine
                     .forward(channel, &frame, baud, timeout, Origin::Master)
                 {
+                    // No marker: a forward collects no readings (its answer is the reply frame).
                     Ok(id) => {
-                        self.commands
-                            .insert(id, (reply, vec![json!({"channel": channel.0})]));
+                        self.commands.insert(id, (reply, Vec::new()));
                     }
                     Err(e) => Self::refuse(&reply, e),
                 }
